@@ -1,0 +1,269 @@
+"""Pydantic models shared by the server (API schemas) and the client (cache, state).
+
+These are the wire shapes of shared/API.md. The server's SQLModel tables live apart
+(server/tables.py) and are converted to these at the edge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Role(StrEnum):
+    advisor = "advisor"
+    supervisor = "supervisor"
+    trainer = "trainer"
+    channel = "channel"
+
+
+class AdvisorStatus(StrEnum):
+    available = "available"
+    busy = "busy"
+    away = "away"
+    offline = "offline"
+
+
+class Channel(StrEnum):
+    chat = "chat"
+    whatsapp = "whatsapp"
+    email = "email"
+    phone = "phone"
+    video = "video"
+
+
+class Stage(StrEnum):
+    intent = "intent"
+    purchase = "purchase"
+    after_sales = "after_sales"
+
+
+class ConversationStatus(StrEnum):
+    queued = "queued"
+    assigned = "assigned"
+    snoozed = "snoozed"
+    resolved = "resolved"
+
+
+class MessageKind(StrEnum):
+    inbound = "inbound"
+    reply = "reply"  # outbound, to the client
+    note = "note"  # internal, never reaches the client
+    system = "system"
+
+
+class Hub(BaseModel):
+    code: str
+    name: str
+    tz: str
+
+
+HUBS: dict[str, Hub] = {
+    h.code: h
+    for h in (
+        Hub(code="FLR", name="Florence", tz="Europe/Rome"),
+        Hub(code="NYC", name="New York", tz="America/New_York"),
+        Hub(code="TYO", name="Tokyo", tz="Asia/Tokyo"),
+        Hub(code="SEL", name="Seoul", tz="Asia/Seoul"),
+        Hub(code="SHA", name="Shanghai", tz="Asia/Shanghai"),
+        Hub(code="SIN", name="Singapore", tz="Asia/Singapore"),
+    )
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Advisor(_Model):
+    id: int
+    username: str
+    name: str
+    hub: str
+    languages: list[str] = Field(default_factory=list)
+    role: Role = Role.advisor
+    status: AdvisorStatus = AdvisorStatus.available
+    capacity: int = 6
+
+
+class Purchase(_Model):
+    id: int
+    sku: str
+    product_name: str
+    size: str | None = None
+    price: float
+    currency: str
+    at: datetime
+    channel: str
+    returned: bool = False
+
+
+class Task(_Model):
+    id: int
+    client_id: int
+    kind: str  # call | follow_up | appointment
+    title: str
+    due: datetime
+    place: str | None = None
+    done: bool = False
+    outcome: str | None = None
+    advisor_id: int | None = None
+
+
+class Client(_Model):
+    id: int
+    name: str
+    native_name: str | None = None
+    locale: str
+    country: str
+    hub: str
+    vic_tier: str  # none | silver | gold | platinum | black
+    preferred_channel: str
+    consent: dict[str, bool] = Field(default_factory=dict)
+    contact_max_per_month: int | None = None
+    sizes: dict[str, str] = Field(default_factory=dict)
+    taste: dict[str, list[str]] = Field(default_factory=dict)
+    notes: str = ""
+    lifetime_spend: float = 0.0
+    currency: str = "EUR"
+    personal_advisor_id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class Client360(Client):
+    purchases: list[Purchase] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+
+
+class Product(_Model):
+    id: int
+    sku: str
+    name: str
+    line: str
+    category: str
+    season: str
+    iconic: bool
+    colours: list[str] = Field(default_factory=list)
+    materials: list[str] = Field(default_factory=list)
+    prices: dict[str, float] = Field(default_factory=dict)
+    # size -> hub -> units
+    stock: dict[str, dict[str, int]] = Field(default_factory=dict)
+    image: str | None = None
+
+
+class Attachment(_Model):
+    type: str  # product_card | tryon
+    sku: str | None = None
+    name: str | None = None
+    price: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Message(_Model):
+    id: int
+    conversation_id: int
+    kind: MessageKind
+    body: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    author: str  # advisor username, "client", or "system"
+    at: datetime
+    delivery: str = "sent"
+    idempotency_key: str | None = None
+
+
+class ConversationSummary(_Model):
+    id: int
+    client_id: int
+    client_name: str
+    client_native_name: str | None = None
+    vic_tier: str = "none"
+    channel: Channel
+    stage: Stage = Stage.intent
+    status: ConversationStatus = ConversationStatus.queued
+    language: str
+    hub: str
+    assignee: str | None = None  # advisor username
+    priority: int = 0
+    created_at: datetime
+    first_response_at: datetime | None = None
+    last_activity_at: datetime
+    last_inbound_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    preview: str = ""
+
+
+class ConversationDetail(ConversationSummary):
+    messages: list[Message] = Field(default_factory=list)
+
+
+class Event(_Model):
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---- request bodies -------------------------------------------------------------
+
+
+class TokenRequest(_Model):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenResponse(_Model):
+    token: str
+    advisor: Advisor
+    expires_at: datetime
+
+
+class MessageIn(_Model):
+    body: str = Field(default="", max_length=20_000)
+    kind: MessageKind = MessageKind.reply
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+
+
+class TransferIn(_Model):
+    to_advisor: str | None = None
+    to_hub: str | None = None
+    note: str = Field(default="", max_length=5_000)
+
+
+class SnoozeIn(_Model):
+    until: datetime
+
+
+class InboundContact(_Model):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    locale: str = "en"
+    country: str | None = None
+
+
+class InboundIn(_Model):
+    channel: Channel
+    client_id: int | None = None
+    contact: InboundContact | None = None
+    body: str = Field(min_length=1, max_length=20_000)
+    external_id: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=10)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class EventsPage(_Model):
+    events: list[Event]
+    last_seq: int

@@ -1,0 +1,141 @@
+"""Workspace state as a function of events.
+
+`apply(state, event)` folds one event into the state. It does no I/O and reads no clock:
+the same events in the same order always give the same state, which is what lets the
+advisor workspace, the supervisor board and replay share it. For speed at scale it updates
+the state in place (a fresh copy per event would cost O(conversations) per message) and
+reports what it touched in `state.changes`, which views drain to redraw only that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from . import events as ev
+from .models import Advisor, ConversationSummary, Event, Message
+
+
+@dataclass
+class PendingItem:
+    """A write waiting in the local outbox, shown in the thread as "sending…"."""
+
+    key: str
+    op: str
+    conversation_id: int | None
+    body: str = ""
+    kind: str = "reply"
+    error: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Changes:
+    queue: bool = False
+    conversations: set[int] = field(default_factory=set)
+    connection: bool = False
+    outbox: bool = False
+    advisors: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.queue or self.conversations or self.connection or self.outbox or self.advisors)
+
+
+@dataclass
+class WorkspaceState:
+    conversations: dict[int, ConversationSummary] = field(default_factory=dict)
+    threads: dict[int, list[Message]] = field(default_factory=dict)
+    # Conversations whose thread we hold from its first message (seen from creation or
+    # loaded whole); others are fetched whole when opened.
+    complete_threads: set[int] = field(default_factory=set)
+    message_ids: set[int] = field(default_factory=set)
+    advisors: dict[str, Advisor] = field(default_factory=dict)
+    last_seq: int = 0
+    connection: str = "connecting"
+    connection_detail: str = ""
+    pending: list[PendingItem] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+
+    def take_changes(self) -> Changes:
+        changes, self.changes = self.changes, Changes()
+        return changes
+
+    def pending_for(self, conversation_id: int) -> list[PendingItem]:
+        return [p for p in self.pending if p.conversation_id == conversation_id]
+
+
+def _upsert_conversation(state: WorkspaceState, data: Mapping[str, Any]) -> ConversationSummary:
+    conv = ConversationSummary.model_validate(data)
+    state.conversations[conv.id] = conv
+    state.changes.queue = True
+    state.changes.conversations.add(conv.id)
+    return conv
+
+
+def _add_message(state: WorkspaceState, conv_id: int, message: Message) -> None:
+    if message.id in state.message_ids:
+        return
+    state.message_ids.add(message.id)
+    state.threads.setdefault(conv_id, []).append(message)
+
+
+def apply(state: WorkspaceState, event: Event | Mapping[str, Any]) -> WorkspaceState:
+    if not isinstance(event, Event):
+        event = Event.model_validate(event)
+    etype, data = event.type, event.data
+
+    if etype.startswith("local."):
+        _apply_local(state, etype, data)
+        return state
+
+    if event.seq <= state.last_seq:
+        return state  # already applied: each event counts once
+    state.last_seq = event.seq
+
+    if etype in ev.CONVERSATION_EVENTS and "conversation" in data:
+        conv = _upsert_conversation(state, data["conversation"])
+        if etype == ev.CONVERSATION_CREATED:
+            state.complete_threads.add(conv.id)
+            state.threads.setdefault(conv.id, [])
+        if etype == ev.MESSAGE_CREATED:
+            _add_message(state, conv.id, Message.model_validate(data["message"]))
+    elif etype == ev.ADVISOR_UPDATED:
+        adv = Advisor.model_validate(data["advisor"])
+        state.advisors[adv.username] = adv
+        state.changes.advisors = True
+    return state
+
+
+def _apply_local(state: WorkspaceState, etype: str, data: Mapping[str, Any]) -> None:
+    if etype == ev.LOCAL_CONNECTION:
+        state.connection = data.get("state", "offline")
+        state.connection_detail = data.get("detail", "")
+        state.changes.connection = True
+    elif etype == ev.LOCAL_OUTBOX:
+        before = {p.conversation_id for p in state.pending}
+        state.pending = [PendingItem(**p) for p in data.get("pending", [])]
+        state.changes.outbox = True
+        state.changes.conversations |= before | {p.conversation_id for p in state.pending if p.conversation_id}
+        state.changes.conversations.discard(None)  # type: ignore[arg-type]
+    elif etype == ev.LOCAL_THREAD_LOADED:
+        detail = data["conversation"]
+        conv_id = detail["id"]
+        _upsert_conversation(state, {k: v for k, v in detail.items() if k != "messages"})
+        thread: list[Message] = []
+        for raw in detail.get("messages", []):
+            msg = Message.model_validate(raw)
+            state.message_ids.add(msg.id)
+            thread.append(msg)
+        # Keep any message that arrived through the stream after the snapshot was taken.
+        seen = {m.id for m in thread}
+        thread.extend(m for m in state.threads.get(conv_id, []) if m.id not in seen)
+        thread.sort(key=lambda m: (m.at, m.id))
+        state.threads[conv_id] = thread
+        state.complete_threads.add(conv_id)
+
+
+def reduce(events: Iterable[Event | Mapping[str, Any]], state: WorkspaceState | None = None) -> WorkspaceState:
+    state = state or WorkspaceState()
+    for event in events:
+        apply(state, event)
+    return state

@@ -1,0 +1,241 @@
+"""SQLModel tables of the server. API shapes live in domain/models.py; `to_*` convert."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ..domain.models import (
+    Advisor,
+    Client,
+    ConversationDetail,
+    ConversationSummary,
+    Message,
+    Product,
+    Purchase,
+    Task,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC everywhere (SQLite has no zones); read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _json(default: Any = None) -> Any:
+    return Field(default_factory=(lambda: type(default)()) if default is not None else None, sa_column=Column(JSON, nullable=default is None))
+
+
+class AdvisorRow(SQLModel, table=True):
+    __tablename__ = "advisor"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=200)
+    name: str
+    hub: str = Field(index=True, max_length=8)
+    languages: list[str] = _json([])
+    role: str = Field(default="advisor", max_length=20)
+    status: str = Field(default="available", max_length=20)
+    capacity: int = 6
+    password_hash: str
+
+    def to_model(self) -> Advisor:
+        return Advisor.model_validate(self.model_dump(exclude={"password_hash"}))
+
+
+class TokenRow(SQLModel, table=True):
+    __tablename__ = "auth_token"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    advisor_id: int = Field(foreign_key="advisor.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ClientRow(SQLModel, table=True):
+    __tablename__ = "client"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    native_name: str | None = None
+    locale: str = Field(max_length=20)
+    country: str = Field(max_length=2)
+    hub: str = Field(index=True, max_length=8)
+    vic_tier: str = Field(default="none", max_length=20)
+    preferred_channel: str = Field(default="email", max_length=20)
+    consent: dict[str, bool] = _json({})
+    contact_max_per_month: int | None = None
+    sizes: dict[str, str] = _json({})
+    taste: dict[str, list[str]] = _json({})
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    lifetime_spend: float = 0.0
+    currency: str = Field(default="EUR", max_length=3)
+    personal_advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = Field(default=None, index=True)
+
+    def to_model(self) -> Client:
+        return Client.model_validate(self.model_dump())
+
+
+class ProductRow(SQLModel, table=True):
+    __tablename__ = "product"
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(index=True, unique=True, max_length=40)
+    name: str
+    line: str = Field(index=True)
+    category: str = Field(index=True)
+    season: str
+    iconic: bool = False
+    colours: list[str] = _json([])
+    materials: list[str] = _json([])
+    prices: dict[str, float] = _json({})
+    stock: dict[str, dict[str, int]] = _json({})
+    image: str | None = None
+    # Lower-cased name, sku, line, colours and materials: what search matches.
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+    def to_model(self) -> Product:
+        return Product.model_validate(self.model_dump(exclude={"search_text"}))
+
+
+class PurchaseRow(SQLModel, table=True):
+    __tablename__ = "purchase"
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    product_id: int = Field(foreign_key="product.id")
+    sku: str
+    product_name: str
+    size: str | None = None
+    price: float
+    currency: str = Field(max_length=3)
+    at: datetime = Field(sa_type=UTCDateTime)
+    channel: str
+    returned: bool = False
+
+    def to_model(self) -> Purchase:
+        return Purchase.model_validate(self.model_dump())
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "task"
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id", index=True)
+    kind: str
+    title: str
+    due: datetime = Field(sa_type=UTCDateTime)
+    place: str | None = None
+    done: bool = False
+    outcome: str | None = None
+
+    def to_model(self) -> Task:
+        return Task.model_validate(self.model_dump())
+
+
+class ConversationRow(SQLModel, table=True):
+    __tablename__ = "conversation"
+    __table_args__ = (Index("ix_conversation_status_hub", "status", "hub"),)
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    channel: str = Field(max_length=20)
+    stage: str = Field(default="intent", max_length=20)
+    status: str = Field(default="queued", max_length=20)
+    language: str = Field(max_length=10)
+    hub: str = Field(max_length=8)
+    assignee_id: int | None = Field(default=None, foreign_key="advisor.id", index=True)
+    priority: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_activity_at: datetime = Field(sa_type=UTCDateTime)
+    last_inbound_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    tags: list[str] = _json([])
+    preview: str = ""
+
+
+class MessageRow(SQLModel, table=True):
+    __tablename__ = "message"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    kind: str = Field(max_length=20)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, Any]] = _json([])
+    author: str
+    at: datetime = Field(sa_type=UTCDateTime)
+    delivery: str = "sent"
+    idempotency_key: str | None = None
+
+    def to_model(self) -> Message:
+        return Message.model_validate(self.model_dump())
+
+
+class EventRow(SQLModel, table=True):
+    """The append-only log. `seq` is assigned under a lock so commit order = seq order."""
+
+    __tablename__ = "event"
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    type: str = Field(max_length=60)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    data: dict[str, Any] = _json({})
+    # For filtering a stream by what its reader may see.
+    conversation_id: int | None = Field(default=None, index=True)
+    hub: str | None = Field(default=None, max_length=8)
+    assignee: str | None = None
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """First answer to a write, replayed for a repeat of the same key by the same actor."""
+
+    __tablename__ = "idempotency"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=220)  # actor username, or "inbound:<channel>"
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = _json({})
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+def conversation_summary(conv: ConversationRow, client: ClientRow, assignee: str | None) -> ConversationSummary:
+    return ConversationSummary(
+        id=conv.id or 0,
+        client_id=conv.client_id,
+        client_name=client.name,
+        client_native_name=client.native_name,
+        vic_tier=client.vic_tier,
+        channel=conv.channel,  # type: ignore[arg-type]
+        stage=conv.stage,  # type: ignore[arg-type]
+        status=conv.status,  # type: ignore[arg-type]
+        language=conv.language,
+        hub=conv.hub,
+        assignee=assignee,
+        priority=conv.priority,
+        created_at=conv.created_at,
+        first_response_at=conv.first_response_at,
+        last_activity_at=conv.last_activity_at,
+        last_inbound_at=conv.last_inbound_at,
+        snoozed_until=conv.snoozed_until,
+        tags=list(conv.tags or []),
+        preview=conv.preview,
+    )
+
+
+def conversation_detail(summary: ConversationSummary, messages: list[MessageRow]) -> ConversationDetail:
+    return ConversationDetail(**summary.model_dump(), messages=[m.to_model() for m in messages])
