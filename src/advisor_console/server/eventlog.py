@@ -44,6 +44,8 @@ def append(
     conversation_id: int | None = None,
     hub: str | None = None,
     assignee: str | None = None,
+    prev_hub: str | None = None,
+    prev_assignee: str | None = None,
     at: datetime | None = None,
 ) -> EventRow:
     bind = session.get_bind()
@@ -63,6 +65,8 @@ def append(
         conversation_id=conversation_id,
         hub=hub,
         assignee=assignee,
+        prev_hub=prev_hub,
+        prev_assignee=prev_assignee,
     )
     session.add(row)
     session.info["next_seq"] = next_seq + 1
@@ -79,7 +83,13 @@ def visible_to(advisor: Advisor) -> Any:
     conversations, and events about no conversation (advisors' status)."""
     if advisor.role in (Role.supervisor, Role.trainer):
         return True
-    return (EventRow.hub.is_(None)) | (EventRow.hub == advisor.hub) | (EventRow.assignee == advisor.username)
+    return (
+        EventRow.hub.is_(None)
+        | (EventRow.hub == advisor.hub)
+        | (EventRow.assignee == advisor.username)
+        | (EventRow.prev_hub == advisor.hub)
+        | (EventRow.prev_assignee == advisor.username)
+    )
 
 
 def read_after(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[list[Event], int]:

@@ -197,6 +197,9 @@ class EventRow(SQLModel, table=True):
     conversation_id: int | None = Field(default=None, index=True)
     hub: str | None = Field(default=None, max_length=8)
     assignee: str | None = None
+    # A transfer is seen by the side it leaves as well as the side it reaches.
+    prev_hub: str | None = Field(default=None, max_length=8)
+    prev_assignee: str | None = None
 
 
 class IdempotencyRow(SQLModel, table=True):

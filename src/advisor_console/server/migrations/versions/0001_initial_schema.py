@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 00:28:50.931501
+Create Date: 2026-11-23 00:30:45.947924
 """
 from typing import Sequence, Union
 
@@ -45,6 +45,8 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.Integer(), nullable=True),
     sa.Column('hub', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.Column('assignee', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('prev_hub', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+    sa.Column('prev_assignee', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.PrimaryKeyConstraint('seq')
     )
     with op.batch_alter_table('event', schema=None) as batch_op:

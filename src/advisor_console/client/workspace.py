@@ -1,0 +1,128 @@
+"""The one object the TUI talks to: state to read, commands to call.
+
+Widgets never touch httpx or SQL. They read `workspace.state` (a WorkspaceState, see
+domain/reducer.py) and call the command methods below, which return quickly: writes go to
+the durable local outbox first and are delivered by the sync engine. After any change to
+the state the workspace calls every listener registered with `subscribe` with the
+`Changes` it made (on the event loop the workspace runs on: Textual's).
+
+Reads that are not events (client 360, lookbook search) are answered from the local cache
+when the server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+from ..domain import events as ev
+from ..domain.models import Advisor, Attachment, Client360, Product
+from ..domain.reducer import Changes, WorkspaceState, apply
+from .api import ApiClient, ApiError
+from .cache import LocalCache
+from .sync import SyncEngine
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Changes], None]
+
+
+class Workspace:
+    def __init__(self, api: ApiClient, cache: LocalCache, me: Advisor) -> None:
+        self.api = api
+        self.cache = cache
+        self.me = me
+        self.state = WorkspaceState()
+        self._listeners: list[Listener] = []
+        self.sync = SyncEngine(api, cache, self._apply_events)
+        self._task: asyncio.Task[None] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------
+
+    def load_cached(self) -> None:
+        """Fill the state from the local cache (instant, offline). Call before start()."""
+        self._apply_events(self.cache.load_events(), notify=False)
+        self._apply_events([{"seq": 0, "type": ev.LOCAL_OUTBOX, "at": "1970-01-01T00:00:00Z", "actor": "local", "data": {"pending": self.cache.pending_items()}}], notify=False)
+
+    async def start(self) -> None:
+        """Run sync (catch-up, live stream, outbox delivery) until stop()."""
+        self._task = asyncio.current_task()
+        await self.sync.run()
+
+    async def stop(self) -> None:
+        await self.sync.stop()
+        await self.api.aclose()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _apply_events(self, events: list[dict[str, Any]], notify: bool = True) -> None:
+        for event in events:
+            apply(self.state, event)
+        changes = self.state.take_changes()
+        if notify and changes:
+            for listener in list(self._listeners):
+                try:
+                    listener(changes)
+                except Exception:  # a broken view must not stop sync
+                    log.exception("state listener failed")
+
+    # ---- commands (durable: outbox first) ----------------------------------------
+
+    def claim(self, conversation_id: int) -> str:
+        return self.sync.enqueue("claim", conversation_id)
+
+    def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None) -> str:
+        payload = {"body": body, "kind": kind, "attachments": [a.model_dump() for a in attachments or []]}
+        return self.sync.enqueue("message", conversation_id, payload)
+
+    def resolve(self, conversation_id: int) -> str:
+        return self.sync.enqueue("resolve", conversation_id)
+
+    def transfer(self, conversation_id: int, *, to_advisor: str | None = None, to_hub: str | None = None, note: str = "") -> str:
+        return self.sync.enqueue("transfer", conversation_id, {"to_advisor": to_advisor, "to_hub": to_hub, "note": note})
+
+    def snooze(self, conversation_id: int, until_iso: str) -> str:
+        return self.sync.enqueue("snooze", conversation_id, {"until": until_iso})
+
+    # ---- drafts ---------------------------------------------------------------------
+
+    def draft(self, conversation_id: int) -> str:
+        return self.cache.get_draft(conversation_id)
+
+    def save_draft(self, conversation_id: int, text: str) -> None:
+        self.cache.set_draft(conversation_id, text)
+
+    # ---- reads ------------------------------------------------------------------------
+
+    async def client_360(self, client_id: int) -> Client360 | None:
+        """The client's profile: from the server when reachable (and cached), else cached."""
+        try:
+            data = await self.api.get_json(f"/api/v1/clients/{client_id}")
+        except ApiError:
+            data = self.cache.get_document("client", client_id)
+            return Client360.model_validate(data) if data else None
+        self.cache.put_document("client", client_id, data)
+        return Client360.model_validate(data)
+
+    def cached_client_360(self, client_id: int) -> Client360 | None:
+        data = self.cache.get_document("client", client_id)
+        return Client360.model_validate(data) if data else None
+
+    async def ensure_thread(self, conversation_id: int) -> None:
+        """Fetch a conversation whole when the state holds only part of its thread."""
+        if conversation_id in self.state.complete_threads:
+            return
+        try:
+            detail = await self.api.get_json(f"/api/v1/conversations/{conversation_id}")
+        except ApiError:
+            return
+        self._apply_events([{"seq": 0, "type": ev.LOCAL_THREAD_LOADED, "at": detail["last_activity_at"], "actor": "local", "data": {"conversation": detail}}])
+
+    async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
+        params: dict[str, Any] = {"q": q, "limit": limit}
+        if category:
+            params["category"] = category
+        data = await self.api.get_json("/api/v1/products", params=params)
+        return [Product.model_validate(p) for p in data["items"]]
