@@ -143,22 +143,29 @@ class EventBus:
             with self._lock:
                 self._waiters.discard(entry)
 
-    def install(self, session_factory_owner: Any) -> None:
-        """Notify after every commit of a session that appended events."""
+    def install(self, engine: Any) -> None:
+        """Notify after every commit, on `engine`, of a session that appended events."""
+        from sqlalchemy.orm import Session as session_class
 
-        @sa_event.listens_for(session_factory_owner, "after_commit")
+        def ours(session: Session) -> bool:
+            bind = session.bind
+            return bind is not None and getattr(bind, "pool", None) is engine.pool
+
+        @sa_event.listens_for(session_class, "after_commit")
         def _after_commit(session: Session) -> None:
+            if not ours(session):
+                return
             if session.info.pop("appended", False):
                 self.notify()  # on PostgreSQL, before_commit also sent a NOTIFY
             session.info.pop("next_seq", None)
             session.info.pop("event_lock", None)
 
-        @sa_event.listens_for(session_factory_owner, "before_commit")
+        @sa_event.listens_for(session_class, "before_commit")
         def _before_commit(session: Session) -> None:
-            if session.info.get("appended") and session.get_bind().dialect.name == "postgresql":
+            if ours(session) and session.info.get("appended") and engine.dialect.name == "postgresql":
                 session.execute(text("SELECT pg_notify(:c, '')"), {"c": PG_CHANNEL})
 
-        @sa_event.listens_for(session_factory_owner, "after_rollback")
+        @sa_event.listens_for(session_class, "after_rollback")
         def _after_rollback(session: Session) -> None:
             for key in ("appended", "next_seq", "event_lock"):
                 session.info.pop(key, None)

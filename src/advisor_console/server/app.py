@@ -1,0 +1,55 @@
+"""The FastAPI application: `create_app(database_url)`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from . import errors
+from .db import is_sqlite, make_engine, migrate, normalise_url, writer
+from .deps import ServerState
+from .eventlog import EventBus, listen_postgres
+from .routes import auth, catalogue, conversations, events, inbound
+
+DEFAULT_TOKEN_TTL = 12 * 3600
+
+
+def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL, run_migrations: bool = True) -> FastAPI:
+    url = normalise_url(database_url)
+    if run_migrations:
+        migrate(url)
+    engine = make_engine(url)
+    bus = EventBus()
+    bus.install(engine)
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if not is_sqlite(url):
+            listen_postgres(url, bus, stop)
+        yield
+        stop.set()
+        bus.notify()  # let open streams notice the shutdown
+        engine.dispose()
+
+    app = FastAPI(
+        title="Advisor Console API",
+        version=__version__,
+        description="The server of Advisor Console: event log, conversations, clients, lookbook. See shared/API.md.",
+        lifespan=lifespan,
+    )
+    app.state.server = state
+    errors.install(app)
+    for module in (auth, conversations, catalogue, inbound, events):
+        app.include_router(module.router)
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

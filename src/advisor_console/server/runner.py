@@ -1,0 +1,75 @@
+"""Run the server: in a background thread of this process (embedded demo, tests) or in the
+foreground (`advisor-console serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2, ws="none")
+
+
+@dataclass
+class RunningServer:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+    sock: socket.socket
+    _stopped: bool = field(default=False)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def start_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> RunningServer:
+    """Serve `app` on a loopback port (0 = any free one) from a daemon thread; returns once it accepts."""
+    sock = bind_socket(host, port)
+    server = uvicorn.Server(_config(app, log_level))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+
+    def run() -> None:
+        asyncio.run(server.serve(sockets=[sock]))
+
+    thread = threading.Thread(target=run, name="advisor-console-server", daemon=True)
+    thread.start()
+    real_host, real_port = sock.getsockname()[:2]
+    url = f"http://{'[' + real_host + ']' if ':' in real_host else real_host}:{real_port}"
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("The embedded server failed to start; see the log above.")
+        thread.join(0.01)
+    return RunningServer(url=url, server=server, thread=thread, sock=sock)
+
+
+def serve_forever(app: FastAPI, host: str, port: int, log_level: str = "info") -> None:
+    """Serve in the foreground until SIGINT/SIGTERM (uvicorn handles both cleanly)."""
+    sock = bind_socket(host, port)
+    real_host, real_port = sock.getsockname()[:2]
+    print(f"Advisor Console server listening on http://{real_host}:{real_port}", flush=True)
+    server = uvicorn.Server(_config(app, log_level))
+    server.run(sockets=[sock])

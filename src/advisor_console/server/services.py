@@ -1,0 +1,364 @@
+"""Write operations. Each runs in one write transaction that changes the tables, appends
+its event(s) and records its idempotency key, so all three commit together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from ..domain import events as ev
+from ..domain.models import Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TransferIn, HUBS
+from . import eventlog
+from .errors import ApiError, forbidden, not_found
+from .eventlog import utcnow
+from .tables import (
+    AdvisorRow,
+    ClientRow,
+    ConversationRow,
+    IdempotencyRow,
+    MessageRow,
+    conversation_summary,
+)
+
+T = TypeVar("T")
+PREVIEW_CHARS = 120
+
+
+def request_hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_write(
+    engine: Engine,
+    op: Callable[[Session], tuple[int, dict[str, Any]]],
+    *,
+    scope: str | None = None,
+    key: str | None = None,
+    fingerprint: str = "",
+) -> tuple[int, dict[str, Any]]:
+    """Run `op` in a write transaction; with an idempotency key, replay the first answer."""
+    for attempt in range(3):
+        with Session(engine) as session:
+            if key is not None and scope is not None:
+                stored = session.execute(
+                    select(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key)
+                ).scalar_one_or_none()
+                if stored is not None:
+                    if stored.request_hash != fingerprint:
+                        raise ApiError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different request.")
+                    return stored.status_code, stored.response
+            status, body = op(session)
+            if key is not None and scope is not None:
+                session.add(
+                    IdempotencyRow(scope=scope, key=key, request_hash=fingerprint, status_code=status, response=body, created_at=utcnow())
+                )
+            try:
+                session.commit()
+            except (IntegrityError, OperationalError):
+                # A concurrent request with the same key (or a serialisation clash) won: retry,
+                # which replays its answer.
+                session.rollback()
+                if attempt == 2:
+                    raise
+                continue
+            return status, body
+    raise AssertionError("unreachable")
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def _conversation(session: Session, conv_id: int) -> ConversationRow:
+    conv = session.get(ConversationRow, conv_id)
+    if conv is None:
+        raise not_found("Conversation")
+    return conv
+
+
+def username_of(session: Session, advisor_id: int | None) -> str | None:
+    if advisor_id is None:
+        return None
+    row = session.get(AdvisorRow, advisor_id)
+    return row.username if row else None
+
+
+def summary(session: Session, conv: ConversationRow) -> ConversationSummary:
+    client = session.get(ClientRow, conv.client_id)
+    assert client is not None
+    return conversation_summary(conv, client, username_of(session, conv.assignee_id))
+
+
+def can_see(advisor: Advisor, hub: str, assignee: str | None) -> bool:
+    if advisor.role in (Role.supervisor, Role.trainer):
+        return True
+    if advisor.role == Role.advisor:
+        return hub == advisor.hub or assignee == advisor.username
+    return False
+
+
+def _emit(
+    session: Session,
+    etype: str,
+    actor: str,
+    conv: ConversationRow,
+    extra: dict[str, Any] | None = None,
+    *,
+    prev_hub: str | None = None,
+    prev_assignee: str | None = None,
+) -> dict[str, Any]:
+    session.flush()
+    summ = summary(session, conv)
+    data = {"conversation": summ.model_dump(mode="json"), **(extra or {})}
+    eventlog.append(
+        session,
+        etype,
+        actor,
+        data,
+        conversation_id=conv.id,
+        hub=conv.hub,
+        assignee=summ.assignee,
+        prev_hub=prev_hub if prev_hub != conv.hub else None,
+        prev_assignee=prev_assignee if prev_assignee != summ.assignee else None,
+    )
+    return data["conversation"]
+
+
+def _visible_conversation(session: Session, advisor: Advisor, conv_id: int) -> ConversationRow:
+    conv = _conversation(session, conv_id)
+    if not can_see(advisor, conv.hub, username_of(session, conv.assignee_id)):
+        raise not_found("Conversation")  # do not reveal what the caller may not see
+    return conv
+
+
+def _preview(body: str) -> str:
+    flat = " ".join(body.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+# ---- operations ------------------------------------------------------------------------
+
+
+def claim(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[str, Any]]:
+    conv = _visible_conversation(session, advisor, conv_id)
+    holder = username_of(session, conv.assignee_id)
+    if holder == advisor.username:
+        return 200, summary(session, conv).model_dump(mode="json")
+    if holder is not None:
+        raise ApiError(409, "already_claimed", f"{holder} already holds this conversation.")
+    if conv.status == "resolved":
+        raise ApiError(409, "conversation_resolved", "This conversation is resolved; reopen it first.")
+    conv.assignee_id = advisor.id
+    conv.status = "assigned"
+    session.add(conv)
+    return 200, _emit(session, ev.CONVERSATION_CLAIMED, advisor.username, conv)
+
+
+def post_message(session: Session, advisor: Advisor, conv_id: int, body: MessageIn, key: str | None) -> tuple[int, dict[str, Any]]:
+    conv = _visible_conversation(session, advisor, conv_id)
+    if body.kind not in (MessageKind.reply, MessageKind.note):
+        raise ApiError(422, "invalid_kind", "kind must be 'reply' or 'note'.")
+    if not body.body.strip() and not body.attachments:
+        raise ApiError(422, "empty_message", "A message needs a body or an attachment.")
+    holder = username_of(session, conv.assignee_id)
+    now = utcnow()
+    if body.kind == MessageKind.reply:
+        if conv.status == "resolved":
+            raise ApiError(409, "conversation_resolved", "This conversation is resolved; reopen it before replying.")
+        if holder is not None and holder != advisor.username:
+            raise ApiError(409, "already_claimed", f"{holder} holds this conversation; add a note instead of replying.")
+        if holder is None:  # replying claims the conversation
+            conv.assignee_id = advisor.id
+            conv.status = "assigned"
+        conv.first_response_at = conv.first_response_at or now
+        conv.preview = _preview(body.body or (body.attachments[0].name or "") if body.attachments else body.body)
+    conv.last_activity_at = now
+    session.add(conv)
+    session.flush()
+    msg = MessageRow(
+        conversation_id=conv.id or 0,
+        kind=body.kind.value,
+        body=body.body,
+        attachments=[a.model_dump(mode="json") for a in body.attachments],
+        author=advisor.username,
+        at=now,
+        delivery="sent" if body.kind == MessageKind.reply else "internal",
+        idempotency_key=key,
+    )
+    session.add(msg)
+    session.flush()
+    message = msg.to_model().model_dump(mode="json")
+    _emit(session, ev.MESSAGE_CREATED, advisor.username, conv, {"message": message}, prev_assignee=holder)
+    return 201, message
+
+
+def _must_hold_or_supervise(session: Session, advisor: Advisor, conv: ConversationRow) -> str | None:
+    holder = username_of(session, conv.assignee_id)
+    if advisor.role != Role.supervisor and holder not in (None, advisor.username):
+        raise ApiError(409, "already_claimed", f"{holder} holds this conversation.")
+    return holder
+
+
+def resolve(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[str, Any]]:
+    conv = _visible_conversation(session, advisor, conv_id)
+    holder = _must_hold_or_supervise(session, advisor, conv)
+    if conv.status == "resolved":
+        return 200, summary(session, conv).model_dump(mode="json")
+    conv.status = "resolved"
+    conv.assignee_id = conv.assignee_id or advisor.id
+    conv.last_activity_at = utcnow()
+    session.add(conv)
+    return 200, _emit(session, ev.CONVERSATION_RESOLVED, advisor.username, conv, prev_assignee=holder)
+
+
+def reopen(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[str, Any]]:
+    conv = _visible_conversation(session, advisor, conv_id)
+    if conv.status != "resolved":
+        return 200, summary(session, conv).model_dump(mode="json")
+    conv.status = "assigned"
+    conv.assignee_id = advisor.id
+    conv.last_activity_at = utcnow()
+    session.add(conv)
+    return 200, _emit(session, ev.CONVERSATION_REOPENED, advisor.username, conv)
+
+
+def transfer(session: Session, advisor: Advisor, conv_id: int, body: TransferIn) -> tuple[int, dict[str, Any]]:
+    conv = _visible_conversation(session, advisor, conv_id)
+    holder = _must_hold_or_supervise(session, advisor, conv)
+    prev_hub = conv.hub
+    if bool(body.to_advisor) == bool(body.to_hub):
+        raise ApiError(422, "invalid_transfer", "Give exactly one of to_advisor or to_hub.")
+    if body.to_advisor:
+        target = session.execute(select(AdvisorRow).where(AdvisorRow.username == body.to_advisor)).scalar_one_or_none()
+        if target is None or target.role not in ("advisor", "supervisor"):
+            raise ApiError(422, "unknown_advisor", f"There is no advisor named {body.to_advisor!r}.")
+        conv.assignee_id, conv.hub, conv.status = target.id, target.hub, "assigned"
+    else:
+        hub = (body.to_hub or "").upper()
+        if hub not in HUBS:
+            raise ApiError(422, "unknown_hub", f"There is no hub {body.to_hub!r}; hubs are {', '.join(HUBS)}.")
+        conv.assignee_id, conv.hub, conv.status = None, hub, "queued"
+    conv.last_activity_at = utcnow()
+    session.add(conv)
+    data = _emit(
+        session,
+        ev.CONVERSATION_TRANSFERRED,
+        advisor.username,
+        conv,
+        {"from": holder, "note": body.note},
+        prev_hub=prev_hub,
+        prev_assignee=holder,
+    )
+    return 200, data
+
+
+def snooze(session: Session, advisor: Advisor, conv_id: int, until: datetime) -> tuple[int, dict[str, Any]]:
+    conv = _visible_conversation(session, advisor, conv_id)
+    holder = _must_hold_or_supervise(session, advisor, conv)
+    if until.tzinfo is None:
+        raise ApiError(422, "invalid_time", "until must carry a UTC offset.")
+    if until <= utcnow():
+        raise ApiError(422, "invalid_time", "until must be in the future.")
+    conv.status, conv.snoozed_until = "snoozed", until
+    conv.assignee_id = conv.assignee_id or advisor.id
+    session.add(conv)
+    return 200, _emit(session, ev.CONVERSATION_SNOOZED, advisor.username, conv, prev_assignee=holder)
+
+
+def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dict[str, Any]]:
+    """A client's message from a channel: into her open conversation on that channel, or a new one."""
+    now = utcnow()
+    client = _inbound_client(session, body)
+    conv = session.execute(
+        select(ConversationRow)
+        .where(ConversationRow.client_id == client.id, ConversationRow.channel == body.channel.value, ConversationRow.status != "resolved")
+        .order_by(ConversationRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    created = conv is None
+    if conv is None:
+        conv = ConversationRow(
+            client_id=client.id or 0,
+            channel=body.channel.value,
+            stage="intent",
+            status="queued",
+            language=(body.language or client.locale.split("-")[0] or "en")[:10],
+            hub=client.hub,
+            created_at=now,
+            last_activity_at=now,
+            last_inbound_at=now,
+            preview=_preview(body.body),
+        )
+        session.add(conv)
+        session.flush()
+        _emit(session, ev.CONVERSATION_CREATED, actor.username, conv)
+    if conv.status == "snoozed":  # the client wrote: it comes back to the queue
+        conv.status = "assigned" if conv.assignee_id else "queued"
+        conv.snoozed_until = None
+    conv.last_inbound_at = conv.last_activity_at = now
+    conv.preview = _preview(body.body)
+    session.add(conv)
+    msg = MessageRow(
+        conversation_id=conv.id or 0,
+        kind=MessageKind.inbound.value,
+        body=body.body,
+        attachments=[],
+        author="client",
+        at=now,
+        delivery="received",
+        idempotency_key=body.external_id,
+    )
+    session.add(msg)
+    session.flush()
+    message = msg.to_model().model_dump(mode="json")
+    _emit(session, ev.MESSAGE_CREATED, "client", conv, {"message": message})
+    return 201, {"conversation_id": conv.id, "client_id": client.id, "created_conversation": created, "message": message}
+
+
+def _inbound_client(session: Session, body: InboundIn) -> ClientRow:
+    if body.client_id is not None:
+        client = session.get(ClientRow, body.client_id)
+        if client is None:
+            raise ApiError(422, "unknown_client", f"There is no client {body.client_id}.")
+        return client
+    contact = body.contact
+    if contact is None:
+        raise ApiError(422, "invalid_request", "Give client_id or contact.")
+    for column, value in ((ClientRow.email, contact.email), (ClientRow.phone, contact.phone)):
+        if value:
+            found = session.execute(select(ClientRow).where(column == value).limit(1)).scalar_one_or_none()
+            if found is not None:
+                return found
+    hub = _hub_for_country(contact.country)
+    client = ClientRow(
+        name=contact.name,
+        locale=contact.locale,
+        country=(contact.country or "ZZ")[:2].upper(),
+        hub=hub,
+        email=contact.email,
+        phone=contact.phone,
+        preferred_channel="email" if contact.email else "phone",
+        consent={},
+        sizes={},
+        taste={},
+        currency="EUR",
+    )
+    session.add(client)
+    session.flush()
+    return client
+
+
+_COUNTRY_HUB = {
+    "JP": "TYO", "KR": "SEL", "CN": "SHA", "HK": "SHA", "TW": "SHA", "SG": "SIN", "MY": "SIN", "TH": "SIN",
+    "ID": "SIN", "AU": "SIN", "IN": "SIN", "AE": "FLR", "US": "NYC", "CA": "NYC", "MX": "NYC", "BR": "NYC",
+}
+
+
+def _hub_for_country(country: str | None) -> str:
+    return _COUNTRY_HUB.get((country or "").upper(), "FLR")
