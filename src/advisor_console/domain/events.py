@@ -45,3 +45,4 @@ CONVERSATION_EVENTS = frozenset(
 LOCAL_CONNECTION = "local.connection"  # {"state": "live"|"connecting"|"reconnecting"|"offline", "detail": str}
 LOCAL_OUTBOX = "local.outbox"  # {"pending": [{"key", "conversation_id", "op", "body", "kind", "error"}...]}
 LOCAL_THREAD_LOADED = "local.thread_loaded"  # {"conversation": ConversationDetail}
+LOCAL_NOTICE = "local.notice"  # {"level": "information"|"warning"|"error", "text": str}: something to tell the advisor once

@@ -36,9 +36,10 @@ class Changes:
     connection: bool = False
     outbox: bool = False
     advisors: bool = False
+    notices: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.queue or self.conversations or self.connection or self.outbox or self.advisors)
+        return bool(self.queue or self.conversations or self.connection or self.outbox or self.advisors or self.notices)
 
 
 @dataclass
@@ -54,11 +55,17 @@ class WorkspaceState:
     connection: str = "connecting"
     connection_detail: str = ""
     pending: list[PendingItem] = field(default_factory=list)
+    # Things to tell the advisor once (a refused claim, a failed send); views pop them.
+    notices: list[tuple[str, str]] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
 
     def take_changes(self) -> Changes:
         changes, self.changes = self.changes, Changes()
         return changes
+
+    def pop_notices(self) -> list[tuple[str, str]]:
+        notices, self.notices = self.notices, []
+        return notices
 
     def pending_for(self, conversation_id: int) -> list[PendingItem]:
         return [p for p in self.pending if p.conversation_id == conversation_id]
@@ -117,6 +124,9 @@ def _apply_local(state: WorkspaceState, etype: str, data: Mapping[str, Any]) -> 
         state.changes.outbox = True
         state.changes.conversations |= before | {p.conversation_id for p in state.pending if p.conversation_id}
         state.changes.conversations.discard(None)  # type: ignore[arg-type]
+    elif etype == ev.LOCAL_NOTICE:
+        state.notices.append((data.get("level", "information"), data.get("text", "")))
+        state.changes.notices = True
     elif etype == ev.LOCAL_THREAD_LOADED:
         detail = data["conversation"]
         conv_id = detail["id"]

@@ -1,0 +1,180 @@
+"""The HTTP client of the workstation (httpx): JSON calls, errors, and the SSE reader."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..domain.models import Advisor, TokenResponse
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# The stream sends a keepalive every 15 s: no byte for 45 s means the connection is dead.
+STREAM_TIMEOUT = httpx.Timeout(10.0, connect=5.0, read=45.0)
+
+
+class ApiError(Exception):
+    """An answer the server gave (status >= 400), or status 0: no answer at all."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{code}: {message}" if status else message)
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status == 0
+
+    @property
+    def retryable(self) -> bool:
+        """Worth sending again later: no answer, overload, or a server fault."""
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+    @property
+    def auth_failed(self) -> bool:
+        return self.status == 401
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    code, message = "http_error", f"The server answered {response.status_code}."
+    try:
+        body = response.json()
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+        if isinstance(err, dict):
+            code = str(err.get("code") or code)[:100]
+            message = str(err.get("message") or message)[:1000]
+    except (ValueError, UnicodeDecodeError):
+        pass
+    retry_after = None
+    if "retry-after" in response.headers:
+        try:
+            retry_after = float(response.headers["retry-after"])
+        except ValueError:
+            retry_after = None
+    return ApiError(response.status_code, code, message, retry_after)
+
+
+def _unreachable(exc: Exception) -> ApiError:
+    return ApiError(0, "unreachable", f"The server cannot be reached ({type(exc).__name__}).")
+
+
+@dataclass
+class SseEvent:
+    id: str | None
+    event: str
+    data: str
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None = None, *, verify: bool = True, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=DEFAULT_TIMEOUT, verify=verify, transport=transport)
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if extra:
+            headers.update(extra)
+        return headers
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request_json(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        try:
+            response = await self._http.request(method, path, params=params, json=json_body, headers=self._headers(headers))
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise _unreachable(exc) from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError(502, "bad_response", "The server's answer is not valid JSON.") from exc
+
+    async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.request_json("GET", path, params=params)
+
+    async def post_json(self, path: str, body: Any = None, *, idempotency_key: str | None = None) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return await self.request_json("POST", path, json_body=body if body is not None else {}, headers=headers)
+
+    async def stream_events(self, after: int) -> AsyncIterator[SseEvent]:
+        """Yield the server's SSE events after `after` until the connection ends."""
+        headers = self._headers({"Accept": "text/event-stream", "Last-Event-ID": str(after)})
+        try:
+            async with self._http.stream("GET", "/api/v1/events/stream", params={"after": after}, headers=headers, timeout=STREAM_TIMEOUT) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _error_from(response)
+                async for event in parse_sse(response.aiter_lines()):
+                    yield event
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise _unreachable(exc) from exc
+
+
+async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
+    """The text/event-stream format: fields until a blank line; comments start with ':'."""
+    event_id: str | None = None
+    event_type = "message"
+    data: list[str] = []
+    async for line in lines:
+        if line == "":
+            if data:
+                yield SseEvent(event_id, event_type, "\n".join(data))
+            event_type, data = "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            event_type = value
+        elif field == "id":
+            event_id = value
+
+
+def _sync_call(method: str, url: str, *, verify: bool, timeout: float, **kwargs: Any) -> Any:
+    try:
+        response = httpx.request(method, url, timeout=timeout, verify=verify, **kwargs)
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        raise _unreachable(exc) from exc
+    if response.status_code >= 400:
+        raise _error_from(response)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ApiError(502, "bad_response", "The server's answer is not valid JSON.") from exc
+
+
+def who_am_i(base_url: str, token: str, *, verify: bool = True, timeout: float = 5.0) -> Advisor:
+    """The account a token belongs to (synchronous: for start-up and the CLI)."""
+    data = _sync_call("GET", f"{base_url.rstrip('/')}/api/v1/me", verify=verify, timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+    try:
+        return Advisor.model_validate(data)
+    except ValueError as exc:
+        raise ApiError(502, "bad_response", "The server's answer about this account is not what was expected.") from exc
+
+
+def login(base_url: str, username: str, password: str, *, verify: bool = True, timeout: float = 10.0) -> TokenResponse:
+    """Exchange a username and password for a token (synchronous: for the CLI)."""
+    data = _sync_call("POST", f"{base_url.rstrip('/')}/api/v1/auth/token", verify=verify, timeout=timeout, json={"username": username, "password": password})
+    try:
+        return TokenResponse.model_validate(data)
+    except ValueError as exc:
+        raise ApiError(502, "bad_response", "The server's answer to sign-in is not what was expected.") from exc
+
+
+def decode_event(sse: SseEvent) -> dict[str, Any] | None:
+    """The event dict in an SSE message, or None for a message that is not one."""
+    try:
+        data = json.loads(sse.data)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,244 @@
+"""The sync engine: catch-up and live stream in, outbox out.
+
+In: GET /events?after=<cursor> until caught up, then the SSE stream from the cursor. Each
+batch is stored in the local cache together with the new cursor, then applied to the state,
+so every event is applied once and in order, across restarts and disconnects. A broken
+connection is retried with capped exponential backoff and full jitter.
+
+Out: commands are written to the outbox (cache) with a fresh idempotency key before any
+HTTP call, then delivered one at a time in order. A retryable failure (no answer, 429,
+5xx) keeps the item at the head and retries after a backoff; a refusal (4xx) marks it
+failed, tells the advisor why, and lets the rest go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from ..domain import events as ev
+from .api import ApiClient, ApiError, decode_event
+from .cache import LocalCache
+
+log = logging.getLogger(__name__)
+
+ApplyEvents = Callable[[list[dict[str, Any]]], None]
+
+CATCH_UP_PAGE = 2000
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+
+_PATHS = {
+    "claim": "/api/v1/conversations/{id}/claim",
+    "message": "/api/v1/conversations/{id}/messages",
+    "resolve": "/api/v1/conversations/{id}/resolve",
+    "reopen": "/api/v1/conversations/{id}/reopen",
+    "transfer": "/api/v1/conversations/{id}/transfer",
+    "snooze": "/api/v1/conversations/{id}/snooze",
+}
+
+_REFUSAL_TEXT = {
+    "claim": "Claim refused",
+    "message": "Message not sent",
+    "resolve": "Resolve refused",
+    "reopen": "Reopen refused",
+    "transfer": "Transfer refused",
+    "snooze": "Snooze refused",
+}
+
+
+def backoff_delay(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP, rng: random.Random | None = None) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**attempt)], never below a small floor."""
+    ceiling = min(cap, base * (2 ** min(attempt, 30)))
+    return max(0.05, (rng or random).uniform(0, ceiling))
+
+
+def _local(etype: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"seq": 0, "type": etype, "at": datetime.now(timezone.utc).isoformat(), "actor": "local", "data": data}
+
+
+class SyncEngine:
+    def __init__(self, api: ApiClient, cache: LocalCache, apply_events: ApplyEvents) -> None:
+        self.api = api
+        self.cache = cache
+        self.apply_events = apply_events
+        self.cursor = cache.cursor()
+        self.connection = "connecting"
+        self._outbox_wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.auth_failed = False
+
+    # ---- control ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._stopping = False
+        self._tasks = [asyncio.create_task(self._inbound_loop(), name="sync-in"), asyncio.create_task(self._outbox_loop(), name="sync-out")]
+        try:
+            await asyncio.gather(*self._tasks)
+        except asyncio.CancelledError:
+            pass
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks = []
+
+    # ---- state reporting ---------------------------------------------------------------
+
+    def _set_connection(self, state: str, detail: str = "") -> None:
+        if state != self.connection or detail:
+            self.connection = state
+            self.apply_events([_local(ev.LOCAL_CONNECTION, {"state": state, "detail": detail})])
+
+    def _publish_outbox(self) -> None:
+        self.apply_events([_local(ev.LOCAL_OUTBOX, {"pending": self.cache.pending_items()})])
+
+    def _notice(self, level: str, text: str) -> None:
+        self.apply_events([_local(ev.LOCAL_NOTICE, {"level": level, "text": text})])
+
+    def _on_auth_failure(self, err: ApiError) -> None:
+        self.auth_failed = True
+        self._set_connection("signed-out", f"{err.message} Run `advisor-console login` again.")
+
+    # ---- in: catch-up and stream -------------------------------------------------------
+
+    def _store_and_apply(self, events: list[dict[str, Any]], cursor: int) -> None:
+        fresh = [e for e in events if e.get("seq", 0) > self.cursor]
+        new_cursor = max(self.cursor, cursor)
+        if not fresh and new_cursor == self.cursor:
+            return
+        self.cache.store_events(fresh, new_cursor)
+        self.cursor = new_cursor
+        if fresh:
+            self.apply_events(fresh)
+
+    async def catch_up(self) -> None:
+        while True:
+            page = await self.api.get_json("/api/v1/events", params={"after": self.cursor, "limit": CATCH_UP_PAGE})
+            events = page.get("events", []) if isinstance(page, dict) else []
+            last = int(page.get("last_seq", self.cursor)) if isinstance(page, dict) else self.cursor
+            self._store_and_apply(events, last)
+            if len(events) < CATCH_UP_PAGE:
+                return
+
+    async def _inbound_loop(self) -> None:
+        attempt = 0
+        while not self._stopping and not self.auth_failed:
+            try:
+                await self.catch_up()
+                async for sse in self.api.stream_events(self.cursor):
+                    if self.connection != "live":
+                        self._set_connection("live")
+                        attempt = 0
+                    if sse.event == "cursor":
+                        if sse.id and sse.id.isdigit():
+                            self._store_and_apply([], int(sse.id))
+                        continue
+                    data = decode_event(sse)
+                    if data is None or not isinstance(data.get("seq"), int):
+                        log.warning("ignoring a malformed stream event")
+                        continue
+                    self._store_and_apply([data], data["seq"])
+                # The server closed the stream (restart, shutdown): reconnect.
+                raise ApiError(0, "stream_closed", "The event stream was closed.")
+            except asyncio.CancelledError:
+                raise
+            except ApiError as err:
+                if err.auth_failed:
+                    self._on_auth_failure(err)
+                    return
+                attempt += 1
+                delay = err.retry_after if err.retry_after else backoff_delay(attempt)
+                state = "reconnecting" if attempt <= 3 else "offline"
+                self._set_connection(state, f"{err.message} Retrying in {delay:.0f} s.")
+                await asyncio.sleep(delay)
+            except Exception as exc:  # noqa: BLE001 - a bad answer must not end sync
+                log.exception("sync error")
+                attempt += 1
+                self._set_connection("offline", f"Unexpected answer from the server ({type(exc).__name__}).")
+                await asyncio.sleep(backoff_delay(attempt))
+
+    # ---- out: outbox ---------------------------------------------------------------------
+
+    def enqueue(self, op: str, conversation_id: int | None, payload: dict[str, Any] | None = None) -> str:
+        """Store a command durably (before any HTTP) and wake the deliverer. Returns its key."""
+        if op not in _PATHS:
+            raise ValueError(f"unknown outbox operation {op!r}")
+        key = self.cache.enqueue(op, conversation_id, payload or {})
+        self._publish_outbox()
+        self._outbox_wake.set()
+        return key
+
+    def retry_failed(self, key: str) -> None:
+        self.cache.retry(key)
+        self._publish_outbox()
+        self._outbox_wake.set()
+
+    def discard(self, key: str) -> None:
+        self.cache.discard(key)
+        self._publish_outbox()
+
+    async def deliver_one(self) -> bool:
+        """Send the oldest pending item. True if the outbox moved on (delivered or refused)."""
+        item = self.cache.next_pending()
+        if item is None:
+            return False
+        path = _PATHS[item.op].format(id=item.conversation_id)
+        payload = json.loads(item.payload)
+        try:
+            await self.api.post_json(path, payload, idempotency_key=item.key)
+        except ApiError as err:
+            if err.auth_failed:
+                self._on_auth_failure(err)
+                raise
+            if err.retryable:
+                self.cache.mark_attempt(item.key, err.message)
+                raise
+            self.cache.mark_failed(item.key, err.message)
+            self._publish_outbox()
+            self._notice("error", f"{_REFUSAL_TEXT.get(item.op, 'Refused')}: {err.message}")
+            return True
+        self.cache.delivered(item.key)
+        self._publish_outbox()
+        return True
+
+    async def _outbox_loop(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            self._outbox_wake.clear()
+            if self.auth_failed:
+                await self._outbox_wake.wait()
+                continue
+            try:
+                while await self.deliver_one():
+                    attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except ApiError as err:
+                if err.auth_failed:
+                    return
+                attempt += 1
+                delay = err.retry_after if err.retry_after else backoff_delay(attempt)
+                try:
+                    await asyncio.wait_for(self._outbox_wake.wait(), delay)
+                except TimeoutError:
+                    pass
+                continue
+            except Exception:  # noqa: BLE001
+                log.exception("outbox error")
+                attempt += 1
+                await asyncio.sleep(backoff_delay(attempt))
+                continue
+            await self._outbox_wake.wait()
