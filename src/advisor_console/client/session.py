@@ -44,10 +44,11 @@ def _token_key(server_url: str, token: str) -> str:
     return hashlib.sha256(f"{server_url.rstrip('/')}\n{token}".encode()).hexdigest()
 
 
-def open_workspace(server_url: str, token: str, *, root: Path | None = None, verify: bool = True) -> Workspace:
+def open_workspace(server_url: str, token: str, *, root: Path | None = None, verify: bool = True, cache_key: str | None = None) -> Workspace:
     """Ask the server who the token belongs to; offline, use what we remembered last time.
 
-    Synchronous, so it can run before the UI's event loop exists; the workspace's own
+    `cache_key` names the local cache when the URL is not stable (the embedded demo's
+    port changes per launch). Synchronous, so it can run before the UI's event loop exists; the workspace's own
     async HTTP client opens its connections later, on that loop.
     """
     root = root or data_dir()
@@ -59,7 +60,7 @@ def open_workspace(server_url: str, token: str, *, root: Path | None = None, ver
         if not (err.unreachable and remembered is not None):
             raise
         me = remembered
-    cache = LocalCache(cache_path(server_url, me.username, root))
+    cache = LocalCache(cache_path(cache_key or server_url, me.username, root))
     workspace = Workspace(ApiClient(server_url, token, verify=verify), cache, me)
     workspace.load_cached()
     return workspace

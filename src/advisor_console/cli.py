@@ -1,0 +1,342 @@
+"""The `advisor-console` command.
+
+Heavy modules (textual, fastapi, sqlmodel) are imported inside the commands that need
+them, so `--help` and the server do not pay for the UI and the UI starts fast.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .config import config_dir, config_file, data_dir, load_settings, user_themes_dir
+
+app = typer.Typer(
+    name="advisor-console",
+    help="A keyboard-driven workstation for client advisors. With no command: open the workstation "
+    "(on the embedded demo when no server is configured).",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+DEMO_PASSWORD = "demo"  # demo data only; `serve` never creates accounts with it
+
+
+class DemoRole(StrEnum):
+    advisor = "advisor"
+    supervisor = "supervisor"
+    trainer = "trainer"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"advisor-console: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'server.sqlite'}"
+
+
+# ---- the workstation ------------------------------------------------------------------
+
+
+ServerOpt = Annotated[
+    Optional[str],
+    typer.Option("--server", envvar="ADVISOR_CONSOLE_SERVER", help="URL of a running server (default: the embedded demo)."),
+]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify the server's TLS certificate (warns).")]
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context, server: ServerOpt = None, insecure: InsecureOpt = False) -> None:
+    if ctx.invoked_subcommand is None:
+        run(server=server, insecure=insecure)
+
+
+@app.command()
+def run(server: ServerOpt = None, insecure: InsecureOpt = False) -> None:
+    """Open the workstation: against --server (signed in with the stored token or
+    ADVISOR_CONSOLE_TOKEN), or on the embedded demo when no server is configured."""
+    settings = load_settings(server=server)
+    if not settings.server:
+        _run_demo(DemoRole.advisor, rate=None)
+        return
+    from .client import credentials
+
+    url = settings.server.rstrip("/")
+    if insecure:
+        typer.echo("Warning: TLS certificates are NOT verified (--insecure).", err=True)
+    token = settings.token
+    if not token:
+        cred = credentials.load(url)
+        if cred is None:
+            _fail(f"Not signed in to {url}. Run `advisor-console login --server {url}` (or set ADVISOR_CONSOLE_TOKEN).")
+        token = cred.token  # type: ignore[union-attr]
+    _open_tui(url, token, settings, verify=not insecure)  # type: ignore[arg-type]
+
+
+def _open_tui(url: str, token: str, settings: Any, *, verify: bool = True, on_exit: Any = None, cache_key: str | None = None) -> None:
+    from .client.api import ApiError
+    from .client.session import open_workspace
+
+    try:
+        workspace = open_workspace(url, token, root=settings.resolved_data_dir, verify=verify, cache_key=cache_key)
+    except ApiError as err:
+        if err.auth_failed:
+            _fail(f"{err.message} Run `advisor-console login --server {url}`.")
+        _fail(f"Cannot open the workstation: {err.message}")
+    from .tui.app import AdvisorApp
+
+    try:
+        AdvisorApp(workspace, settings).run()
+    finally:
+        workspace.cache.close()
+        if on_exit:
+            on_exit()
+
+
+@app.command()
+def demo(
+    role: Annotated[DemoRole, typer.Option("--role", help="Which demo account to sign in as.")] = DemoRole.advisor,
+    rate: Annotated[Optional[float], typer.Option("--rate", help="Simulated client messages per minute (0 = none).")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Throw away the demo database and seed it again.")] = False,
+) -> None:
+    """Open the embedded demo: a server in this process, on a loopback port, over a SQLite
+    file in the user data dir (seeded on first run), with simulated clients writing in."""
+    _run_demo(role, rate=rate, reset=reset)
+
+
+def demo_database(root: Path) -> Path:
+    return root / "demo" / "demo.sqlite"
+
+
+def prepare_demo(root: Path, *, reset: bool = False, seed_value: int = 7, echo: bool = True) -> str:
+    """Migrate (and on first run seed) the demo database; returns its URL."""
+    path = demo_database(root)
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    from .demo.seed import is_seeded, seed
+    from .server.db import make_engine, migrate
+
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        if not is_seeded(engine):
+            if echo:
+                typer.echo("Preparing the demo data (first run only)…")
+            seed(engine, seed=seed_value, password=DEMO_PASSWORD)
+    finally:
+        engine.dispose()
+    return url
+
+
+def _run_demo(role: DemoRole, *, rate: float | None, reset: bool = False) -> None:
+    settings = load_settings()
+    root = settings.resolved_data_dir
+    url = prepare_demo(root, reset=reset, seed_value=settings.demo_seed)
+    from .client.api import login
+    from .server.app import create_app
+    from .server.runner import start_in_thread
+
+    server = start_in_thread(create_app(url, run_migrations=False))
+    stop_sim = _start_simulator(server.url, rate if rate is not None else settings.demo_rate, settings.demo_seed)
+    token = login(server.url, role.value, DEMO_PASSWORD).token
+
+    def shutdown() -> None:
+        stop_sim()
+        server.stop()
+
+    # The demo's port changes per launch: key its cache by the database instead.
+    _open_tui(server.url, token, settings, on_exit=shutdown, cache_key=f"embedded:{url}")
+
+
+def _start_simulator(url: str, rate: float, seed_value: int) -> Any:
+    """Simulated clients write in from a thread of their own; returns a stop function."""
+    if rate <= 0:
+        return lambda: None
+    import asyncio
+    import threading
+
+    from .demo.simulator import Simulator
+
+    loop = asyncio.new_event_loop()
+    sim = Simulator(url, "channel-sim", DEMO_PASSWORD, rate_per_minute=rate, seed=seed_value)
+    task_holder: dict[str, Any] = {}
+
+    def run_sim() -> None:
+        asyncio.set_event_loop(loop)
+        task_holder["task"] = loop.create_task(sim.run())
+        try:
+            loop.run_until_complete(task_holder["task"])
+        except BaseException:
+            pass
+
+    thread = threading.Thread(target=run_sim, name="demo-simulator", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        task = task_holder.get("task")
+        if task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(2)
+
+    return stop
+
+
+# ---- the server ------------------------------------------------------------------------
+
+
+DatabaseOpt = Annotated[
+    Optional[str],
+    typer.Option("--database-url", envvar="ADVISOR_CONSOLE_DATABASE_URL", help="sqlite:///path.db or postgresql+psycopg://user@host/db"),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 = any free port).")] = 8765,
+    database_url: DatabaseOpt = None,
+    token_ttl: Annotated[int, typer.Option("--token-ttl", help="Seconds a sign-in token stays valid.")] = 12 * 3600,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the server (HTTP API, event log, SSE). Prints the URL it listens on; stops cleanly on SIGTERM."""
+    from .server.app import create_app
+    from .server.runner import serve_forever
+
+    url = database_url or default_database_url()
+    try:
+        application = create_app(url, token_ttl_seconds=token_ttl)
+    except Exception as exc:  # a bad URL or an unreachable database: say so, no traceback
+        _fail(f"Cannot open the database {_redact(url)}: {type(exc).__name__}: {exc}".splitlines()[0])
+    serve_forever(application, host, port, log_level=log_level)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid URL>"
+
+
+@app.command()
+def seed(
+    database_url: DatabaseOpt = None,
+    clients: Annotated[int, typer.Option(min=1, help="Number of clients.")] = 5000,
+    products: Annotated[int, typer.Option(min=1, help="Number of products.")] = 1500,
+    conversations: Annotated[int, typer.Option(min=0, help="Number of open conversations.")] = 300,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only {\"accounts\": [...]} as JSON on stdout.")] = False,
+) -> None:
+    """Create deterministic demo data (migrating the schema first) and print the demo accounts."""
+    from .demo.seed import is_seeded
+    from .demo.seed import seed as run_seed
+    from .server.db import make_engine, migrate
+
+    url = database_url or default_database_url()
+    try:
+        migrate(url)
+        engine = make_engine(url)
+    except Exception as exc:
+        _fail(f"Cannot open the database {_redact(url)}: {type(exc).__name__}".splitlines()[0])
+    try:
+        if is_seeded(engine):
+            _fail("This database already holds data; seed an empty one.")
+        accounts = run_seed(engine, clients=clients, products=products, conversations=conversations, seed=seed_value, password=DEMO_PASSWORD)
+    finally:
+        engine.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps({"accounts": accounts}, ensure_ascii=False) + "\n")
+        return
+    typer.echo(f"Seeded {_redact(url)}: {clients} clients, {products} products, {conversations} conversations (seed {seed_value}).")
+    typer.echo("Demo accounts (demo data only):")
+    for acc in accounts:
+        typer.echo(f"  {acc['username']:<24} {acc['role']:<11} {acc['hub']:<4} password: {acc['password']}")
+
+
+# ---- sign-in ---------------------------------------------------------------------------
+
+
+@app.command()
+def login(
+    server: Annotated[Optional[str], typer.Option("--server", envvar="ADVISOR_CONSOLE_SERVER", help="Server URL.")] = None,
+    username: Annotated[Optional[str], typer.Option("--username", "-u", help="Account name (asked if missing).")] = None,
+    password: Annotated[Optional[str], typer.Option("--password", help="Password (prefer the prompt or --password-stdin).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    print_token: Annotated[bool, typer.Option("--print-token", help="Print the token instead of storing it (for ADVISOR_CONSOLE_TOKEN).")] = False,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Sign in and keep the token in the system keyring (never in a plain file)."""
+    from .client import credentials
+    from .client.api import ApiError
+    from .client.api import login as api_login
+
+    if not server:
+        _fail("Give the server: --server URL (or ADVISOR_CONSOLE_SERVER).")
+    url = server.rstrip("/")  # type: ignore[union-attr]
+    if insecure:
+        typer.echo("Warning: TLS certificates are NOT verified (--insecure).", err=True)
+    if not username:
+        username = input("Username: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif password is None:
+        password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    try:
+        result = api_login(url, username or "", password or "", verify=not insecure)
+    except ApiError as err:
+        _fail(f"Sign-in failed: {err.message}")
+    if print_token:
+        typer.echo(result.token)
+        return
+    try:
+        credentials.store(url, result.token, result.advisor.username)
+    except credentials.NoKeyring as exc:
+        _fail(str(exc))
+    typer.echo(f"Signed in to {url} as {result.advisor.name} ({result.advisor.role.value}, {result.advisor.hub}); token kept in the keyring until {result.expires_at:%Y-%m-%d %H:%M} UTC.")
+
+
+@app.command()
+def logout(server: Annotated[Optional[str], typer.Option("--server", envvar="ADVISOR_CONSOLE_SERVER", help="Server URL.")] = None) -> None:
+    """Forget the token stored for a server."""
+    from .client import credentials
+
+    if not server:
+        _fail("Give the server: --server URL (or ADVISOR_CONSOLE_SERVER).")
+    try:
+        removed = credentials.forget(server)  # type: ignore[arg-type]
+    except credentials.NoKeyring as exc:
+        _fail(str(exc))
+    typer.echo("Signed out." if removed else "No token was stored for this server.")
+
+
+@app.command()
+def paths() -> None:
+    """Print where config, data, the demo database and user themes live."""
+    settings = load_settings()
+    typer.echo(f"config file:  {config_file()}")
+    typer.echo(f"config dir:   {config_dir()}")
+    typer.echo(f"data dir:     {settings.resolved_data_dir}")
+    typer.echo(f"demo db:      {demo_database(settings.resolved_data_dir)}")
+    typer.echo(f"user themes:  {user_themes_dir()}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
