@@ -1,0 +1,104 @@
+"""The CLI affordances of shared/API.md, run as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CLI = [sys.executable, "-m", "advisor_console.cli"]
+
+
+def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ}, **kw)  # type: ignore[call-overload]
+
+
+def test_help_of_every_command() -> None:
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for command in ("run", "serve", "seed", "demo", "login", "logout", "paths"):
+        assert command in out.stdout
+        sub = run_cli(command, "--help")
+        assert sub.returncode == 0 and "Usage" in sub.stdout and len(sub.stdout.splitlines()) > 4
+
+
+def test_seed_json_prints_only_the_accounts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    out = run_cli("seed", "--database-url", url, "--clients", "120", "--products", "60", "--conversations", "12", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    roles = {a["role"] for a in data["accounts"]}
+    assert {"advisor", "supervisor", "trainer", "channel"} <= roles
+    assert all({"username", "password", "role", "hub"} <= set(a) for a in data["accounts"])
+    again = run_cli("seed", "--database-url", url, "--json")
+    assert again.returncode != 0 and "already" in again.stderr and again.stdout == ""
+
+
+def _serve(url: str, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([*CLI, "serve", "--port", "0", "--database-url", url, "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert match, line + (proc.stderr.read() if proc.stderr else "")
+    return proc, match.group(0)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_serve_prints_url_answers_and_stops_on_sigterm(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    url = f"sqlite:///{tmp_path / 'srv.sqlite'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    seeded = run_cli("seed", "--database-url", url, "--clients", "80", "--products", "40", "--conversations", "8", "--json")
+    assert seeded.returncode == 0, seeded.stderr
+    proc, base = _serve(url, tmp_path)
+    try:
+        adv = next(a for a in json.loads(seeded.stdout)["accounts"] if a["role"] == "advisor")
+        token = httpx.post(f"{base}/api/v1/auth/token", json={"username": adv["username"], "password": adv["password"]}).json()["token"]
+        r = httpx.get(f"{base}/api/v1/conversations", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["items"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=15)
+    assert code == 0
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+def test_serve_with_a_bad_database_url_says_so(tmp_path: Path) -> None:
+    out = run_cli("serve", "--port", "0", "--database-url", "nosuch://x", timeout=60)
+    assert out.returncode != 0 and "Cannot open the database" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_run_against_a_server_without_a_token_explains(tmp_path: Path) -> None:
+    out = run_cli("--server", "http://127.0.0.1:9", timeout=60)
+    assert out.returncode != 0 and "login" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_login_without_a_keyring_points_to_the_env_variable(live_server: object) -> None:
+    url = live_server.url  # type: ignore[attr-defined]
+    out = run_cli("login", "--server", url, "--username", "advisor", "--password-stdin", input="demo\n", timeout=60)
+    assert out.returncode != 0 and "ADVISOR_CONSOLE_TOKEN" in out.stderr
+    printed = run_cli("login", "--server", url, "--username", "advisor", "--password-stdin", "--print-token", input="demo\n", timeout=60)
+    assert printed.returncode == 0 and len(printed.stdout.strip()) > 20
+    bad = run_cli("login", "--server", url, "--username", "advisor", "--password-stdin", input="wrong\n", timeout=60)
+    assert bad.returncode != 0 and "Sign-in failed" in bad.stderr
+
+
+def test_demo_database_is_seeded_once_and_reused(tmp_path: Path) -> None:
+    from advisor_console.cli import prepare_demo
+
+    t0 = time.perf_counter()
+    url = prepare_demo(tmp_path, echo=False)
+    first = time.perf_counter() - t0
+    db = Path(url.removeprefix("sqlite:///"))
+    size, mtime = db.stat().st_size, db.stat().st_mtime_ns
+    t1 = time.perf_counter()
+    assert prepare_demo(tmp_path, echo=False) == url
+    second = time.perf_counter() - t1
+    assert db.stat().st_size == size
+    assert second < first  # reuse, no second seeding

@@ -1,0 +1,167 @@
+"""The sync engine over real HTTP: live round trips, offline outbox, cache-first start,
+resume after a disconnect, refused commands."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from advisor_console.client.api import ApiClient, ApiError
+from advisor_console.client.sync import backoff_delay
+from conftest import LiveServer, start_live_server
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def inbound(server: LiveServer, client_id: int, body: str, channel: str = "chat") -> dict[str, Any]:
+    r = httpx.post(f"{server.url}/api/v1/inbound", json={"channel": channel, "client_id": client_id, "body": body}, headers=server.headers("channel-sim"))
+    r.raise_for_status()
+    return r.json()
+
+
+def queued_conversation(ws: Any) -> int:
+    return next(c.id for c in ws.state.conversations.values() if c.status == "queued" and c.hub == ws.me.hub)
+
+
+async def test_catch_up_then_live_reply_round_trip(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
+    ws = make_workspace(live_server.account("advisor", "TYO")["username"])
+    task = asyncio.create_task(ws.start())
+    try:
+        await wait_for(lambda: ws.state.connection == "live", what="live")
+        assert ws.state.conversations and all(c.hub == "TYO" or c.assignee == ws.me.username for c in ws.state.conversations.values())
+        cid = queued_conversation(ws)
+        ws.claim(cid)
+        ws.send_message(cid, "Bonjour, je regarde tout de suite.")
+        assert ws.state.pending_for(cid)  # shown as sending before the server answers
+        await wait_for(lambda: any(m.body.startswith("Bonjour, je") for m in ws.state.threads.get(cid, [])), what="reply in thread")
+        await wait_for(lambda: not ws.state.pending, what="outbox drained")
+        assert ws.state.conversations[cid].assignee == ws.me.username
+        # A client's message arrives live, without asking.
+        client_id = ws.state.conversations[cid].client_id
+        inbound(live_server, client_id, "Merci !")
+        await wait_for(lambda: ws.state.threads[cid][-1].body == "Merci !", what="live inbound")
+    finally:
+        await ws.stop()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_refused_claim_tells_the_advisor(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
+    a = live_server.account("advisor", "TYO")
+    b = live_server.account("advisor", "TYO", exclude=(a["username"],))
+    wa, wb = make_workspace(a["username"]), make_workspace(b["username"])
+    tasks = [asyncio.create_task(wa.start()), asyncio.create_task(wb.start())]
+    try:
+        await wait_for(lambda: wa.state.connection == wb.state.connection == "live")
+        cid = queued_conversation(wa)
+        wa.claim(cid)
+        await wait_for(lambda: wb.state.conversations[cid].assignee == a["username"], what="claim seen by b")
+        wb.claim(cid)
+        await wait_for(lambda: bool(wb.state.notices), what="notice")
+        level, text = wb.state.pop_notices()[0]
+        assert level == "error" and "already holds" in text and a["username"] in text
+        assert wb.state.pending and wb.state.pending[0].error  # kept visibly as failed, not silently dropped
+    finally:
+        for ws in (wa, wb):
+            await ws.stop()
+        await asyncio.gather(*tasks)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_offline_outbox_delivers_after_the_server_returns(seeded_template: Any, tmp_path: Path) -> None:
+    import shutil
+
+    from advisor_console.client.session import open_workspace
+    from advisor_console.server.app import create_app
+    from advisor_console.server.runner import start_in_thread
+
+    template, accounts = seeded_template
+    db = tmp_path / "server.sqlite"
+    shutil.copyfile(template, db)
+    port = _free_port()
+    server = start_in_thread(create_app(f"sqlite:///{db}"), port=port)
+    live = LiveServer(url=server.url, database_url=f"sqlite:///{db}", accounts=accounts, _stop=server.stop)
+    username = live.account("advisor", "TYO")["username"]
+    ws = open_workspace(server.url, live.token(username), root=tmp_path / "client")
+    task = asyncio.create_task(ws.start())
+    try:
+        await wait_for(lambda: ws.state.connection == "live")
+        cid = queued_conversation(ws)
+        seen = ws.state.last_seq
+        server.stop()
+        await wait_for(lambda: ws.state.connection in ("reconnecting", "offline"), what="notices the server is gone")
+        ws.claim(cid)
+        ws.send_message(cid, "Written while offline")
+        await asyncio.sleep(0.3)
+        assert len(ws.state.pending) == 2 and ws.cache.unsent_count() == 2
+        # Meanwhile the client writes (through another server process on the same file).
+        server = start_in_thread(create_app(f"sqlite:///{db}", run_migrations=False), port=port)
+        client_id = ws.state.conversations[cid].client_id
+        inbound(live, client_id, "Are you there?")
+        await wait_for(lambda: ws.state.connection == "live" and not ws.state.pending, timeout=40, what="reconnect and drain")
+        await wait_for(lambda: any(m.body == "Written while offline" for m in ws.state.threads[cid]), what="offline write delivered")
+        bodies = [m.body for m in ws.state.threads[cid]]
+        assert bodies.count("Written while offline") == 1 and "Are you there?" in bodies
+        assert ws.state.last_seq > seen
+    finally:
+        await ws.stop()
+        await asyncio.wait_for(task, 5)
+        server.stop()
+
+
+async def test_cache_first_start_works_with_the_server_down(live_server: LiveServer, tmp_path: Path) -> None:
+    from advisor_console.client.session import open_workspace
+
+    username = live_server.account("advisor", "TYO")["username"]
+    token = live_server.token(username)
+    root = tmp_path / "client"
+    ws = open_workspace(live_server.url, token, root=root)
+    task = asyncio.create_task(ws.start())
+    await wait_for(lambda: ws.state.connection == "live")
+    known = set(ws.state.conversations)
+    cid = next(iter(ws.state.complete_threads))
+    thread = [m.id for m in ws.state.threads[cid]]
+    ws.save_draft(cid, "half-written")
+    await ws.stop()
+    await task
+    ws.cache.close()
+    live_server.stop()
+
+    again = open_workspace(live_server.url, token, root=root)  # server down: identity remembered
+    assert set(again.state.conversations) == known
+    assert [m.id for m in again.state.threads[cid]] == thread
+    assert again.draft(cid) == "half-written"
+    again.cache.close()
+
+
+async def test_api_client_reports_unreachable_and_bad_answers() -> None:
+    api = ApiClient(f"http://127.0.0.1:{_free_port()}", "t")
+    with pytest.raises(ApiError) as info:
+        await api.get_json("/api/v1/me")
+    assert info.value.unreachable and info.value.retryable
+    await api.aclose()
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    import random
+
+    rng = random.Random(1)
+    delays = [backoff_delay(n, rng=rng) for n in range(1, 40)]
+    assert max(delays) <= 30.0 and min(delays) >= 0.05
+    assert len({round(d, 3) for d in delays}) > 30  # jitter: not one fixed schedule
