@@ -141,6 +141,7 @@ class SyncEngine:
                 async for sse in self.api.stream_events(self.cursor):
                     if self.connection != "live":
                         self._set_connection("live")
+                        self._outbox_wake.set()  # the server is back: deliver now, not after a backoff
                         attempt = 0
                     if sse.event == "cursor":
                         if sse.id and sse.id.isdigit():

@@ -35,6 +35,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def serialise_writes(session: Session) -> None:
+    """Take the log's write lock now, for the whole transaction.
+
+    SQLite already holds it (BEGIN IMMEDIATE). On PostgreSQL a transaction-scoped advisory
+    lock makes read-check-write sequences (claim, idempotency keys) race-free and keeps
+    seq order equal to commit order.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get("event_lock"):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        session.info["event_lock"] = True
+
+
 def append(
     session: Session,
     type: str,
@@ -48,10 +60,7 @@ def append(
     prev_assignee: str | None = None,
     at: datetime | None = None,
 ) -> EventRow:
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and not session.info.get("event_lock"):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-        session.info["event_lock"] = True
+    serialise_writes(session)
     next_seq = session.info.get("next_seq")
     if next_seq is None:
         session.flush()

@@ -46,6 +46,7 @@ def run_write(
     """Run `op` in a write transaction; with an idempotency key, replay the first answer."""
     for attempt in range(3):
         with Session(engine) as session:
+            eventlog.serialise_writes(session)
             if key is not None and scope is not None:
                 stored = session.execute(
                     select(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key)
