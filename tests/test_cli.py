@@ -58,7 +58,7 @@ def test_serve_prints_url_answers_and_stops_on_sigterm(backend: str, tmp_path: P
     assert seeded.returncode == 0, seeded.stderr
     proc, base = _serve(url, tmp_path)
     try:
-        adv = next(a for a in json.loads(seeded.stdout)["accounts"] if a["role"] == "advisor")
+        adv = next(a for a in json.loads(seeded.stdout)["accounts"] if a["role"] == "supervisor")
         token = httpx.post(f"{base}/api/v1/auth/token", json={"username": adv["username"], "password": adv["password"]}).json()["token"]
         r = httpx.get(f"{base}/api/v1/conversations", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["items"]

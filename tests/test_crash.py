@@ -8,11 +8,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,52 +21,11 @@ import httpx
 import pytest
 
 from conftest import LiveServer
+from support import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """`advisor-console serve` as a child process on a fixed port."""
-
-    def __init__(self, database_url: str, port: int) -> None:
-        self.database_url, self.port = database_url, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "advisor_console.cli", "serve", "--port", str(self.port), "--database-url", self.database_url, "--log-level", "error"],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def _bodies(url: str, headers: dict[str, str], cid: int) -> list[str]:
@@ -88,7 +45,7 @@ async def test_server_killed_twice_while_five_clients_send(server_db: tuple[str,
     from advisor_console.client.session import open_workspace
 
     db_url, accounts = server_db
-    server = ServerProcess(db_url, _free_port())
+    server = ServerProcess(db_url, free_port())
     server.start()
     live = LiveServer(server.url, db_url, accounts, server.stop)
     try:
@@ -143,7 +100,7 @@ async def test_server_killed_twice_while_five_clients_send(server_db: tuple[str,
 
 def test_client_killed_mid_send_delivers_the_rest_once(server_db: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> None:
     db_url, accounts = server_db
-    server = ServerProcess(db_url, _free_port())
+    server = ServerProcess(db_url, free_port())
     server.start()
     live = LiveServer(server.url, db_url, accounts, server.stop)
     try:

@@ -49,8 +49,8 @@ async def test_catch_up_then_live_reply_round_trip(live_server: LiveServer, make
         await wait_for(lambda: not ws.state.pending, what="outbox drained")
         assert ws.state.conversations[cid].assignee == ws.me.username
         # A client's message arrives live, without asking.
-        client_id = ws.state.conversations[cid].client_id
-        inbound(live_server, client_id, "Merci !")
+        conv = ws.state.conversations[cid]
+        inbound(live_server, conv.client_id, "Merci !", channel=conv.channel.value)
         await wait_for(lambda: ws.state.threads[cid][-1].body == "Merci !", what="live inbound")
     finally:
         await ws.stop()
@@ -112,8 +112,8 @@ async def test_offline_outbox_delivers_after_the_server_returns(seeded_template:
         assert len(ws.state.pending) == 2 and ws.cache.unsent_count() == 2
         # Meanwhile the client writes (through another server process on the same file).
         server = start_in_thread(create_app(f"sqlite:///{db}", run_migrations=False), port=port)
-        client_id = ws.state.conversations[cid].client_id
-        inbound(live, client_id, "Are you there?")
+        conv = ws.state.conversations[cid]
+        inbound(live, conv.client_id, "Are you there?", channel=conv.channel.value)
         await wait_for(lambda: ws.state.connection == "live" and not ws.state.pending, timeout=40, what="reconnect and drain")
         await wait_for(lambda: any(m.body == "Written while offline" for m in ws.state.threads[cid]), what="offline write delivered")
         bodies = [m.body for m in ws.state.threads[cid]]

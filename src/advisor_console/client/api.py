@@ -104,13 +104,15 @@ class ApiClient:
         return await self.request_json("POST", path, json_body=body if body is not None else {}, headers=headers)
 
     async def stream_events(self, after: int) -> AsyncIterator[SseEvent]:
-        """Yield the server's SSE events after `after` until the connection ends."""
+        """Yield the server's SSE events after `after` until the connection ends; the first
+        item is a local "open" event once the server has accepted the stream."""
         headers = self._headers({"Accept": "text/event-stream", "Last-Event-ID": str(after)})
         try:
             async with self._http.stream("GET", "/api/v1/events/stream", params={"after": after}, headers=headers, timeout=STREAM_TIMEOUT) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     raise _error_from(response)
+                yield SseEvent(None, "open", "")  # connected: the reader is live from here
                 async for event in parse_sse(response.aiter_lines()):
                     yield event
         except (httpx.TransportError, httpx.InvalidURL) as exc:

@@ -143,6 +143,8 @@ class SyncEngine:
                         self._set_connection("live")
                         self._outbox_wake.set()  # the server is back: deliver now, not after a backoff
                         attempt = 0
+                    if sse.event == "open":
+                        continue
                     if sse.event == "cursor":
                         if sse.id and sse.id.isdigit():
                             self._store_and_apply([], int(sse.id))

@@ -4,8 +4,11 @@ foreground (`advisor-console serve`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -20,6 +23,23 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after a graceful shutdown (exit status -15); a clean stop
+    of `serve` should exit 0, so handle the signals ourselves, and only on the main thread."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _config(app: FastAPI, log_level: str) -> uvicorn.Config:
@@ -49,8 +69,7 @@ class RunningServer:
 def start_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> RunningServer:
     """Serve `app` on a loopback port (0 = any free one) from a daemon thread; returns once it accepts."""
     sock = bind_socket(host, port)
-    server = uvicorn.Server(_config(app, log_level))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    server = _Server(_config(app, log_level))
 
     def run() -> None:
         asyncio.run(server.serve(sockets=[sock]))
@@ -71,5 +90,5 @@ def serve_forever(app: FastAPI, host: str, port: int, log_level: str = "info") -
     sock = bind_socket(host, port)
     real_host, real_port = sock.getsockname()[:2]
     print(f"Advisor Console server listening on http://{real_host}:{real_port}", flush=True)
-    server = uvicorn.Server(_config(app, log_level))
+    server = _Server(_config(app, log_level))
     server.run(sockets=[sock])
