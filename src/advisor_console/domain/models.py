@@ -74,6 +74,29 @@ HUBS: dict[str, Hub] = {
 }
 
 
+# Which hub serves a client's country; Florence serves the rest of the world.
+COUNTRY_HUB: dict[str, str] = {
+    **dict.fromkeys(("US", "CA", "MX", "BR", "AR", "CL", "CO"), "NYC"),
+    "JP": "TYO",
+    "KR": "SEL",
+    **dict.fromkeys(("CN", "HK", "TW", "MO"), "SHA"),
+    **dict.fromkeys(("SG", "MY", "TH", "ID", "AU", "NZ", "IN", "PH", "VN"), "SIN"),
+}
+
+
+def hub_for_country(country: str | None) -> str:
+    return COUNTRY_HUB.get((country or "").upper(), "FLR")
+
+
+def language_of_locale(locale: str) -> str:
+    """The conversation language for a locale: "ja-JP" -> "ja"; Traditional Chinese -> "zh-Hant"."""
+    parts = locale.replace("_", "-").split("-")
+    lang = parts[0].lower() or "en"
+    if lang == "zh" and (len(parts) > 1 and parts[1].upper() in ("TW", "HK", "MO") or "HANT" in locale.upper()):
+        return "zh-Hant"
+    return lang[:10]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from ..domain import events as ev
-from ..domain.models import Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TransferIn, HUBS
+from ..domain.models import HUBS, Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TransferIn, hub_for_country, language_of_locale
 from . import eventlog
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
@@ -289,7 +289,7 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
             channel=body.channel.value,
             stage="intent",
             status="queued",
-            language=(body.language or client.locale.split("-")[0] or "en")[:10],
+            language=(body.language or language_of_locale(client.locale))[:10],
             hub=client.hub,
             created_at=now,
             last_activity_at=now,
@@ -336,7 +336,7 @@ def _inbound_client(session: Session, body: InboundIn) -> ClientRow:
             found = session.execute(select(ClientRow).where(column == value).limit(1)).scalar_one_or_none()
             if found is not None:
                 return found
-    hub = _hub_for_country(contact.country)
+    hub = hub_for_country(contact.country)
     client = ClientRow(
         name=contact.name,
         locale=contact.locale,
@@ -353,13 +353,3 @@ def _inbound_client(session: Session, body: InboundIn) -> ClientRow:
     session.add(client)
     session.flush()
     return client
-
-
-_COUNTRY_HUB = {
-    "JP": "TYO", "KR": "SEL", "CN": "SHA", "HK": "SHA", "TW": "SHA", "SG": "SIN", "MY": "SIN", "TH": "SIN",
-    "ID": "SIN", "AU": "SIN", "IN": "SIN", "AE": "FLR", "US": "NYC", "CA": "NYC", "MX": "NYC", "BR": "NYC",
-}
-
-
-def _hub_for_country(country: str | None) -> str:
-    return _COUNTRY_HUB.get((country or "").upper(), "FLR")
