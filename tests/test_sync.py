@@ -165,3 +165,35 @@ def test_backoff_is_capped_and_jittered() -> None:
     delays = [backoff_delay(n, rng=rng) for n in range(1, 40)]
     assert max(delays) <= 30.0 and min(delays) >= 0.05
     assert len({round(d, 3) for d in delays}) > 30  # jitter: not one fixed schedule
+
+
+async def test_expired_token_asks_to_sign_in_again_and_loses_nothing(seeded_template: Any, tmp_path: Path) -> None:
+    import shutil
+
+    from advisor_console.client.session import open_workspace
+
+    template, accounts = seeded_template
+    shutil.copyfile(template, tmp_path / "s.sqlite")
+    server = start_live_server(f"sqlite:///{tmp_path / 's.sqlite'}", accounts, token_ttl_seconds=2)
+    username = server.account("advisor", "TYO")["username"]
+    ws = open_workspace(server.url, server.token(username), root=tmp_path / "client")
+    renewed: list[str] = []
+    ws.on_new_token = renewed.append
+    task = asyncio.create_task(ws.start())
+    try:
+        await wait_for(lambda: ws.state.connection == "live")
+        cid = queued_conversation(ws)
+        await asyncio.sleep(2.2)  # the token expires (the server's TTL is 2 s)
+        ws.send_message(cid, "after expiry")
+        await wait_for(lambda: ws.state.connection == "signed-out", what="signed-out state")
+        assert ws.signed_out and "login" in ws.state.connection_detail and ws.cache.unsent_count() == 1
+        with pytest.raises(ApiError) as info:
+            await ws.sign_in_again("wrong password")
+        assert info.value.code == "invalid_credentials"
+        await ws.sign_in_again("demo")
+        await wait_for(lambda: any(m.body == "after expiry" for m in ws.state.threads.get(cid, [])), what="delivered after sign-in")
+        assert renewed and not ws.signed_out
+    finally:
+        await ws.stop()
+        await asyncio.wait_for(task, 5)
+        server.stop()

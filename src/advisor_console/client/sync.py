@@ -70,6 +70,7 @@ class SyncEngine:
         self.cursor = cache.cursor()
         self.connection = "connecting"
         self._outbox_wake = asyncio.Event()
+        self._resumed = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self.auth_failed = False
@@ -77,15 +78,26 @@ class SyncEngine:
     # ---- control ------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Sync until stop(). While the server refuses the token, both loops wait for
+        resume_after_sign_in()."""
         self._stopping = False
         self._tasks = [asyncio.create_task(self._inbound_loop(), name="sync-in"), asyncio.create_task(self._outbox_loop(), name="sync-out")]
         try:
             await asyncio.gather(*self._tasks)
         except asyncio.CancelledError:
-            pass
+            if not self._stopping:
+                raise
+
+    async def resume_after_sign_in(self) -> None:
+        """The API client holds a new token: start the stream and the outbox again."""
+        self.auth_failed = False
+        self._set_connection("connecting")
+        self._resumed.set()
+        self._outbox_wake.set()
 
     async def stop(self) -> None:
         self._stopping = True
+        self._resumed.set()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -110,6 +122,7 @@ class SyncEngine:
 
     def _on_auth_failure(self, err: ApiError) -> None:
         self.auth_failed = True
+        self._outbox_wake.set()  # let the outbox loop see it and end too
         self._set_connection("signed-out", f"{err.message} Run `advisor-console login` again.")
 
     # ---- in: catch-up and stream -------------------------------------------------------
@@ -135,7 +148,11 @@ class SyncEngine:
 
     async def _inbound_loop(self) -> None:
         attempt = 0
-        while not self._stopping and not self.auth_failed:
+        while not self._stopping:
+            if self.auth_failed:
+                self._resumed.clear()
+                await self._resumed.wait()
+                continue
             try:
                 await self.catch_up()
                 async for sse in self.api.stream_events(self.cursor):
@@ -161,7 +178,7 @@ class SyncEngine:
             except ApiError as err:
                 if err.auth_failed:
                     self._on_auth_failure(err)
-                    return
+                    continue
                 attempt += 1
                 delay = err.retry_after if err.retry_after else backoff_delay(attempt)
                 state = "reconnecting" if attempt <= 3 else "offline"
@@ -231,7 +248,7 @@ class SyncEngine:
                 raise
             except ApiError as err:
                 if err.auth_failed:
-                    return
+                    continue
                 attempt += 1
                 delay = err.retry_after if err.retry_after else backoff_delay(attempt)
                 try:

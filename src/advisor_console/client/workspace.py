@@ -37,6 +37,8 @@ class Workspace:
         self._listeners: list[Listener] = []
         self.sync = SyncEngine(api, cache, self._apply_events)
         self._task: asyncio.Task[None] | None = None
+        # Called with a fresh token after sign_in_again (the CLI stores it in the keyring).
+        self.on_new_token: Callable[[str], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -53,6 +55,21 @@ class Workspace:
     async def stop(self) -> None:
         await self.sync.stop()
         await self.api.aclose()
+
+    @property
+    def signed_out(self) -> bool:
+        """True once the server refused the token (expired or revoked): ask to sign in again."""
+        return self.sync.auth_failed
+
+    async def sign_in_again(self, password: str) -> None:
+        """Get a fresh token for the same account and resume sync and the outbox.
+
+        Raises ApiError (e.g. invalid_credentials) for the UI to show."""
+        result = await self.api.post_json("/api/v1/auth/token", {"username": self.me.username, "password": password})
+        self.api.token = result["token"]
+        if self.on_new_token is not None:
+            self.on_new_token(result["token"])
+        await self.sync.resume_after_sign_in()
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
