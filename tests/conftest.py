@@ -37,7 +37,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 # ---- databases ---------------------------------------------------------------------------
 
-SMALL = {"clients": 300, "products": 200, "conversations": 40}
+SMALL = {"clients": 300, "products": 200, "conversations": 90}
 
 
 @pytest.fixture(scope="session")

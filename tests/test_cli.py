@@ -102,3 +102,31 @@ def test_demo_database_is_seeded_once_and_reused(tmp_path: Path) -> None:
     second = time.perf_counter() - t1
     assert db.stat().st_size == size
     assert second < first  # reuse, no second seeding
+
+
+def test_login_stores_the_token_in_the_keyring_and_logout_removes_it(live_server: object, tmp_path: Path) -> None:
+    url = live_server.url  # type: ignore[attr-defined]
+    store = tmp_path / "keyring.json"
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyring_backend.TestKeyring",
+        "AC_TEST_KEYRING_FILE": str(store),
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run([*CLI, "login", "--server", url, "--username", "advisor", "--password-stdin"], input="demo\n", capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0 and "Signed in" in out.stdout, out.stderr
+    saved = json.loads(store.read_text())
+    (entry,) = saved.values()
+    token = json.loads(entry)["token"]
+    assert token not in out.stdout  # never printed unless asked
+    me = httpx.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["username"] == "advisor"
+    # No token lands in any plain file of the user's config or data dirs.
+    home = Path(os.environ["HOME"])
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert token not in path.read_text(errors="ignore"), path
+    out = subprocess.run([*CLI, "logout", "--server", url], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0 and "Signed out" in out.stdout and json.loads(store.read_text()) == {}
+    out = subprocess.run([*CLI, "logout", "--server", url], capture_output=True, text=True, env=env, timeout=60)
+    assert "No token" in out.stdout

@@ -1,0 +1,68 @@
+"""The role matrix: every endpoint x every role (and no token), allowed or 401/403, enforced
+by the server."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import LiveServer
+
+ROLES = ["none", "advisor", "supervisor", "trainer", "channel"]
+READ = {"none": 401, "advisor": 200, "supervisor": 200, "trainer": 200, "channel": 403}
+WRITE = {"none": 401, "advisor": 200, "supervisor": 200, "trainer": 403, "channel": 403}
+INBOUND = {"none": 401, "advisor": 403, "supervisor": 403, "trainer": 403, "channel": 201}
+ME = {"none": 401, "advisor": 200, "supervisor": 200, "trainer": 200, "channel": 200}
+
+
+def _username(server: LiveServer, role: str) -> str | None:
+    if role == "none":
+        return None
+    if role == "channel":
+        return "channel-sim"
+    return server.account(role, "TYO" if role in ("advisor", "supervisor") else None)["username"]
+
+
+@pytest.fixture
+def world(live_server: LiveServer) -> dict[str, Any]:
+    """Tokens per role and fresh Tokyo conversations to act on."""
+    headers = {role: (live_server.headers(u) if (u := _username(live_server, role)) else {}) for role in ROLES}
+    convs = httpx.get(f"{live_server.url}/api/v1/conversations", params={"hub": "TYO", "status": "queued", "limit": 100}, headers=headers["supervisor"]).json()["items"]
+    assert len(convs) >= len(ROLES)
+    return {"headers": headers, "convs": convs}
+
+
+ENDPOINTS: list[tuple[str, str, dict[str, int], Any]] = [
+    ("GET", "/api/v1/me", ME, None),
+    ("GET", "/api/v1/conversations", READ, None),
+    ("GET", "/api/v1/conversations/{cid}", READ, None),
+    ("GET", "/api/v1/clients/{client}", READ, None),
+    ("GET", "/api/v1/products", READ, None),
+    ("GET", "/api/v1/events", READ, None),
+    ("POST", "/api/v1/conversations/{cid}/claim", WRITE, None),
+    ("POST", "/api/v1/conversations/{cid}/messages", {**WRITE, "advisor": 201, "supervisor": 201}, {"body": "hello", "kind": "note"}),
+    ("POST", "/api/v1/conversations/{cid}/snooze", WRITE, {"until": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()}),
+    ("POST", "/api/v1/conversations/{cid}/resolve", WRITE, None),
+    ("POST", "/api/v1/conversations/{cid}/transfer", WRITE, {"to_hub": "SEL"}),
+    ("POST", "/api/v1/inbound", INBOUND, {"channel": "chat", "client_id": 1, "body": "hi"}),
+]
+
+
+@pytest.mark.parametrize("method,path,expected,body", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+def test_role_matrix(live_server: LiveServer, world: dict[str, Any], method: str, path: str, expected: dict[str, int], body: Any) -> None:
+    for i, role in enumerate(ROLES):
+        conv = world["convs"][i]  # each role acts on its own conversation
+        url = live_server.url + path.format(cid=conv["id"], client=conv["client_id"])
+        r = httpx.request(method, url, headers=world["headers"][role], json=body if body is not None else ({} if method == "POST" else None))
+        assert r.status_code == expected[role], f"{role}: {method} {path} -> {r.status_code} {r.text[:200]}"
+        if r.status_code >= 400:
+            assert r.json()["error"]["code"] in ("unauthorized", "forbidden")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix_for_the_stream(live_server: LiveServer, world: dict[str, Any], role: str) -> None:
+    with httpx.stream("GET", f"{live_server.url}/api/v1/events/stream", headers=world["headers"][role], timeout=10) as r:
+        assert r.status_code == READ[role]
