@@ -319,3 +319,29 @@ def test_openapi_and_health(live_server: LiveServer) -> None:
         assert path in schema["paths"]
     assert httpx.get(f"{live_server.url}/api/v1/health").json()["status"] == "ok"
     _assert_error(httpx.get(f"{live_server.url}/api/v1/nothing-here"), 404)
+
+
+def test_client_notes_and_tasks(live_server: LiveServer) -> None:
+    a = live_server.account("advisor", "TYO")
+    with _client(live_server, a["username"]) as c, _client(live_server, "supervisor") as sup:
+        conv = _queued_in_hub(c, "TYO")
+        cid = conv["client_id"]
+        r = c.post(f"/api/v1/clients/{cid}/notes", json={"notes": "Prefers WhatsApp; wears 36.5"})
+        assert r.status_code == 200 and r.json()["notes"] == "Prefers WhatsApp; wears 36.5"
+        due = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+        key = str(uuid.uuid4())
+        t1 = c.post(f"/api/v1/clients/{cid}/tasks", json={"kind": "appointment", "title": "Video try-on", "due": due, "place": "video"}, headers={"Idempotency-Key": key})
+        t2 = c.post(f"/api/v1/clients/{cid}/tasks", json={"kind": "appointment", "title": "Video try-on", "due": due, "place": "video"}, headers={"Idempotency-Key": key})
+        assert t1.status_code == 201 and t1.json() == t2.json()
+        task_id = t1.json()["id"]
+        assert task_id in [t["id"] for t in c.get(f"/api/v1/clients/{cid}").json()["tasks"]]
+        done = c.post(f"/api/v1/tasks/{task_id}", json={"done": True, "outcome": "kept the loafers"})
+        assert done.json()["done"] and done.json()["outcome"] == "kept the loafers"
+        assert task_id not in [t["id"] for t in c.get(f"/api/v1/clients/{cid}").json()["tasks"]]
+        _assert_error(c.post(f"/api/v1/clients/{cid}/tasks", json={"kind": "dance", "title": "x", "due": due}), 422)
+        _assert_error(c.post("/api/v1/tasks/999999", json={"done": True}), 404)
+        events = sup.get("/api/v1/events", params={"after": 0, "limit": 5000}).json()["events"]
+        types = [e["type"] for e in events if e["data"].get("client_id") == cid]
+        assert {"client.updated", "task.created", "task.updated"} <= set(types)
+    with _client(live_server, "trainer") as t:
+        _assert_error(t.post(f"/api/v1/clients/{cid}/notes", json={"notes": "x"}), 403)

@@ -197,3 +197,29 @@ async def test_expired_token_asks_to_sign_in_again_and_loses_nothing(seeded_temp
         await ws.stop()
         await asyncio.wait_for(task, 5)
         server.stop()
+
+
+async def test_profile_notes_and_tasks_go_through_the_outbox(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    ws = make_workspace(live_server.account("advisor", "TYO")["username"])
+    seen_clients: set[int] = set()
+    ws.subscribe(lambda changes: seen_clients.update(changes.clients))
+    task = asyncio.create_task(ws.start())
+    try:
+        await wait_for(lambda: ws.state.connection == "live")
+        client_id = ws.state.conversations[queued_conversation(ws)].client_id
+        ws.set_client_notes(client_id, "Allergic to nickel")
+        ws.create_task(client_id, "call", "Call about the bag", (datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
+        assert all(p.conversation_id is None and p.target_id == client_id for p in ws.state.pending)
+        await wait_for(lambda: not ws.state.pending and client_id in seen_clients, what="delivered and announced")
+        profile = await ws.client_360(client_id)
+        assert profile is not None and profile.notes == "Allergic to nickel"
+        (t,) = [t for t in profile.tasks if t.title == "Call about the bag"]
+        ws.update_task(t.id, done=True, outcome="reached her")
+        await wait_for(lambda: not ws.state.pending)
+        profile = await ws.client_360(client_id)
+        assert profile is not None and all(x.id != t.id for x in profile.tasks)
+    finally:
+        await ws.stop()
+        await asyncio.wait_for(task, 5)

@@ -45,7 +45,7 @@ class OutboxItem(_CacheModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     op: str
-    conversation_id: int | None = None
+    conversation_id: int | None = None  # the target: a conversation, client or task id (see op)
     payload: str = "{}"
     created_at: str
     attempts: int = 0
@@ -65,6 +65,9 @@ class Document(_CacheModel, table=True):
     kind: str = Field(primary_key=True)
     id: str = Field(primary_key=True)
     body: str
+
+
+CONVERSATION_OPS = frozenset({"claim", "message", "resolve", "reopen", "transfer", "snooze"})
 
 
 def cache_path(server_url: str, username: str, root: Path | None = None) -> Path:
@@ -168,7 +171,9 @@ class LocalCache:
             conn.execute(update(OutboxItem).where(OutboxItem.key == key).values(state="pending", error=None))
 
     def pending_items(self) -> list[dict[str, Any]]:
-        """Undelivered and failed items, in order, as the reducer's PendingItem fields."""
+        """Undelivered and failed items, in order, as the reducer's PendingItem fields.
+        `conversation_id` is set only for operations on a conversation (the thread shows
+        them); `target_id` is the conversation, client or task the item acts on."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(OutboxItem).order_by(OutboxItem.id)).all()
         items = []
@@ -178,7 +183,8 @@ class LocalCache:
                 {
                     "key": row.key,
                     "op": row.op,
-                    "conversation_id": row.conversation_id,
+                    "conversation_id": row.conversation_id if row.op in CONVERSATION_OPS else None,
+                    "target_id": row.conversation_id,
                     "body": payload.get("body", ""),
                     "kind": payload.get("kind", "reply"),
                     "attachments": payload.get("attachments", []),

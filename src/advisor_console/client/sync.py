@@ -40,6 +40,9 @@ _PATHS = {
     "reopen": "/api/v1/conversations/{id}/reopen",
     "transfer": "/api/v1/conversations/{id}/transfer",
     "snooze": "/api/v1/conversations/{id}/snooze",
+    "client_notes": "/api/v1/clients/{id}/notes",
+    "task_create": "/api/v1/clients/{id}/tasks",
+    "task_update": "/api/v1/tasks/{id}",
 }
 
 _REFUSAL_TEXT = {
@@ -49,6 +52,9 @@ _REFUSAL_TEXT = {
     "reopen": "Reopen refused",
     "transfer": "Transfer refused",
     "snooze": "Snooze refused",
+    "client_notes": "Profile note not saved",
+    "task_create": "Task not created",
+    "task_update": "Task not updated",
 }
 
 
@@ -215,7 +221,7 @@ class SyncEngine:
         item = self.cache.next_pending()
         if item is None:
             return False
-        path = _PATHS[item.op].format(id=item.conversation_id)
+        path = _PATHS[item.op].format(id=item.conversation_id)  # the item's target: conversation, client or task
         payload = json.loads(item.payload)
         try:
             await self.api.post_json(path, payload, idempotency_key=item.key)

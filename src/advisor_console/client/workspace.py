@@ -103,6 +103,19 @@ class Workspace:
     def snooze(self, conversation_id: int, until_iso: str) -> str:
         return self.sync.enqueue("snooze", conversation_id, {"until": until_iso})
 
+    def reopen(self, conversation_id: int) -> str:
+        return self.sync.enqueue("reopen", conversation_id)
+
+    def set_client_notes(self, client_id: int, notes: str) -> str:
+        return self.sync.enqueue("client_notes", client_id, {"notes": notes})
+
+    def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None) -> str:
+        return self.sync.enqueue("task_create", client_id, {"kind": kind, "title": title, "due": due_iso, "place": place})
+
+    def update_task(self, task_id: int, *, done: bool | None = None, outcome: str | None = None, due_iso: str | None = None) -> str:
+        payload = {k: v for k, v in {"done": done, "outcome": outcome, "due": due_iso}.items() if v is not None}
+        return self.sync.enqueue("task_update", task_id, payload)
+
     # ---- drafts ---------------------------------------------------------------------
 
     def draft(self, conversation_id: int) -> str:

@@ -13,6 +13,8 @@ the advisor's hub, say) still knows everything the queue shows. Specific payload
 - conversation.transferred {"conversation": ..., "from": username|None, "note": str}
 - conversation.updated    {"conversation": ...}   (priority, tags, stage)
 - advisor.updated         {"advisor": Advisor}
+- client.updated          {"client_id": int, "fields": {...changed profile fields}}
+- task.created / task.updated {"client_id": int, "task": Task}
 
 Events whose type starts with "local." never come from the server: the client's sync
 engine feeds them to the same reducer to show its own situation (connection, outbox).
@@ -27,6 +29,10 @@ CONVERSATION_SNOOZED = "conversation.snoozed"
 CONVERSATION_TRANSFERRED = "conversation.transferred"
 CONVERSATION_UPDATED = "conversation.updated"
 ADVISOR_UPDATED = "advisor.updated"
+CLIENT_UPDATED = "client.updated"  # {"client_id", "fields": {...}}
+TASK_CREATED = "task.created"  # {"client_id", "task": Task}
+TASK_UPDATED = "task.updated"  # {"client_id", "task": Task}
+CLIENT_EVENTS = frozenset({CLIENT_UPDATED, TASK_CREATED, TASK_UPDATED})
 
 CONVERSATION_EVENTS = frozenset(
     {

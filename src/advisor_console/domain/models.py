@@ -258,6 +258,23 @@ class TransferIn(_Model):
     note: str = Field(default="", max_length=5_000)
 
 
+class ClientNotesIn(_Model):
+    notes: str = Field(max_length=20_000)
+
+
+class TaskIn(_Model):
+    kind: str = Field(pattern="^(call|follow_up|appointment)$")
+    title: str = Field(min_length=1, max_length=500)
+    due: datetime
+    place: str | None = Field(default=None, max_length=500)
+
+
+class TaskUpdateIn(_Model):
+    done: bool | None = None
+    outcome: str | None = Field(default=None, max_length=5_000)
+    due: datetime | None = None
+
+
 class SnoozeIn(_Model):
     until: datetime
 

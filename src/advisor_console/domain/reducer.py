@@ -27,6 +27,7 @@ class PendingItem:
     kind: str = "reply"
     error: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    target_id: int | None = None  # conversation, client or task the item acts on
 
 
 @dataclass
@@ -37,9 +38,10 @@ class Changes:
     outbox: bool = False
     advisors: bool = False
     notices: bool = False
+    clients: set[int] = field(default_factory=set)  # client profiles or tasks changed
 
     def __bool__(self) -> bool:
-        return bool(self.queue or self.conversations or self.connection or self.outbox or self.advisors or self.notices)
+        return bool(self.queue or self.conversations or self.connection or self.outbox or self.advisors or self.notices or self.clients)
 
 
 @dataclass
@@ -106,6 +108,8 @@ def apply(state: WorkspaceState, event: Event | Mapping[str, Any]) -> WorkspaceS
             state.threads.setdefault(conv.id, [])
         if etype == ev.MESSAGE_CREATED:
             _add_message(state, conv.id, Message.model_validate(data["message"]))
+    elif etype in ev.CLIENT_EVENTS:
+        state.changes.clients.add(int(data["client_id"]))
     elif etype == ev.ADVISOR_UPDATED:
         adv = Advisor.model_validate(data["advisor"])
         state.advisors[adv.username] = adv

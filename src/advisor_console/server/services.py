@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from ..domain import events as ev
-from ..domain.models import HUBS, Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TransferIn, hub_for_country, language_of_locale
+from ..domain.models import HUBS, Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TaskIn, TaskUpdateIn, TransferIn, hub_for_country, language_of_locale
 from . import eventlog
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
@@ -24,6 +24,7 @@ from .tables import (
     ConversationRow,
     IdempotencyRow,
     MessageRow,
+    TaskRow,
     conversation_summary,
 )
 
@@ -131,7 +132,7 @@ def _emit(
     return data["conversation"]
 
 
-def _visible_conversation(session: Session, advisor: Advisor, conv_id: int) -> ConversationRow:
+def visible_conversation(session: Session, advisor: Advisor, conv_id: int) -> ConversationRow:
     conv = _conversation(session, conv_id)
     if not can_see(advisor, conv.hub, username_of(session, conv.assignee_id)):
         raise not_found("Conversation")  # do not reveal what the caller may not see
@@ -147,7 +148,7 @@ def _preview(body: str) -> str:
 
 
 def claim(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[str, Any]]:
-    conv = _visible_conversation(session, advisor, conv_id)
+    conv = visible_conversation(session, advisor, conv_id)
     holder = username_of(session, conv.assignee_id)
     if holder == advisor.username:
         return 200, summary(session, conv).model_dump(mode="json")
@@ -162,7 +163,7 @@ def claim(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[s
 
 
 def post_message(session: Session, advisor: Advisor, conv_id: int, body: MessageIn, key: str | None) -> tuple[int, dict[str, Any]]:
-    conv = _visible_conversation(session, advisor, conv_id)
+    conv = visible_conversation(session, advisor, conv_id)
     if body.kind not in (MessageKind.reply, MessageKind.note):
         raise ApiError(422, "invalid_kind", "kind must be 'reply' or 'note'.")
     if not body.body.strip() and not body.attachments:
@@ -207,7 +208,7 @@ def _must_hold_or_supervise(session: Session, advisor: Advisor, conv: Conversati
 
 
 def resolve(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[str, Any]]:
-    conv = _visible_conversation(session, advisor, conv_id)
+    conv = visible_conversation(session, advisor, conv_id)
     holder = _must_hold_or_supervise(session, advisor, conv)
     if conv.status == "resolved":
         return 200, summary(session, conv).model_dump(mode="json")
@@ -219,7 +220,7 @@ def resolve(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict
 
 
 def reopen(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[str, Any]]:
-    conv = _visible_conversation(session, advisor, conv_id)
+    conv = visible_conversation(session, advisor, conv_id)
     if conv.status != "resolved":
         return 200, summary(session, conv).model_dump(mode="json")
     conv.status = "assigned"
@@ -230,7 +231,7 @@ def reopen(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[
 
 
 def transfer(session: Session, advisor: Advisor, conv_id: int, body: TransferIn) -> tuple[int, dict[str, Any]]:
-    conv = _visible_conversation(session, advisor, conv_id)
+    conv = visible_conversation(session, advisor, conv_id)
     holder = _must_hold_or_supervise(session, advisor, conv)
     prev_hub = conv.hub
     if bool(body.to_advisor) == bool(body.to_hub):
@@ -260,7 +261,7 @@ def transfer(session: Session, advisor: Advisor, conv_id: int, body: TransferIn)
 
 
 def snooze(session: Session, advisor: Advisor, conv_id: int, until: datetime) -> tuple[int, dict[str, Any]]:
-    conv = _visible_conversation(session, advisor, conv_id)
+    conv = visible_conversation(session, advisor, conv_id)
     holder = _must_hold_or_supervise(session, advisor, conv)
     if until.tzinfo is None:
         raise ApiError(422, "invalid_time", "until must carry a UTC offset.")
@@ -353,3 +354,67 @@ def _inbound_client(session: Session, body: InboundIn) -> ClientRow:
     session.add(client)
     session.flush()
     return client
+
+
+# ---- clients and tasks ---------------------------------------------------------------------
+
+
+def visible_client(session: Session, advisor: Advisor, client_id: int) -> ClientRow:
+    """A client the advisor may see: of their hub, or one they are serving now."""
+    client = session.get(ClientRow, client_id)
+    if client is None:
+        raise not_found("Client")
+    if advisor.role == Role.advisor and client.hub != advisor.hub:
+        serving = session.execute(
+            select(ConversationRow.id)
+            .outerjoin(AdvisorRow, AdvisorRow.id == ConversationRow.assignee_id)
+            .where(ConversationRow.client_id == client_id, (ConversationRow.hub == advisor.hub) | (AdvisorRow.username == advisor.username))
+            .limit(1)
+        ).first()
+        if serving is None:
+            raise not_found("Client")
+    elif advisor.role not in (Role.advisor, Role.supervisor, Role.trainer):
+        raise forbidden()
+    return client
+
+
+def _client_event(session: Session, etype: str, actor: str, client: ClientRow, data: dict[str, Any]) -> None:
+    eventlog.append(session, etype, actor, {"client_id": client.id, **data}, hub=client.hub)
+
+
+def set_client_notes(session: Session, advisor: Advisor, client_id: int, notes: str) -> tuple[int, dict[str, Any]]:
+    client = visible_client(session, advisor, client_id)
+    client.notes = notes
+    session.add(client)
+    _client_event(session, ev.CLIENT_UPDATED, advisor.username, client, {"fields": {"notes": notes}})
+    return 200, client.to_model().model_dump(mode="json")
+
+
+def create_task(session: Session, advisor: Advisor, client_id: int, body: TaskIn) -> tuple[int, dict[str, Any]]:
+    client = visible_client(session, advisor, client_id)
+    if body.due.tzinfo is None:
+        raise ApiError(422, "invalid_time", "due must carry a UTC offset.")
+    task = TaskRow(client_id=client_id, advisor_id=advisor.id, kind=body.kind, title=body.title, due=body.due, place=body.place)
+    session.add(task)
+    session.flush()
+    data = task.to_model().model_dump(mode="json")
+    _client_event(session, ev.TASK_CREATED, advisor.username, client, {"task": data})
+    return 201, data
+
+
+def update_task(session: Session, advisor: Advisor, task_id: int, body: TaskUpdateIn) -> tuple[int, dict[str, Any]]:
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        raise not_found("Task")
+    client = visible_client(session, advisor, task.client_id)
+    if body.due is not None and body.due.tzinfo is None:
+        raise ApiError(422, "invalid_time", "due must carry a UTC offset.")
+    for name in ("done", "outcome", "due"):
+        value = getattr(body, name)
+        if value is not None:
+            setattr(task, name, value)
+    session.add(task)
+    session.flush()
+    data = task.to_model().model_dump(mode="json")
+    _client_event(session, ev.TASK_UPDATED, advisor.username, client, {"task": data})
+    return 200, data

@@ -3,41 +3,46 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from sqlalchemy import exists, or_, select
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
-from ...domain.models import Client360, Page, Product, Role
-from ..deps import READERS, CurrentAdvisor, ReadSession, require
-from ..errors import not_found
-from ..tables import AdvisorRow, ClientRow, ConversationRow, ProductRow, PurchaseRow, TaskRow
-from .conversations import _decode_cursor, _encode_cursor
+from ...domain.models import Client, Client360, ClientNotesIn, Page, Product, Task, TaskIn, TaskUpdateIn
+from .. import services
+from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
+from ..tables import ProductRow, PurchaseRow, TaskRow
+from .conversations import IdempotencyKey, _decode_cursor, _encode_cursor, write
 
-router = APIRouter(prefix="/api/v1", tags=["clients", "products"])
+router = APIRouter(prefix="/api/v1", tags=["clients", "tasks", "products"])
 
 
 @router.get("/clients/{client_id}", response_model=Client360)
 def get_client(client_id: int, advisor: CurrentAdvisor, session: ReadSession) -> Client360:
     require(advisor, *READERS)
-    client = session.get(ClientRow, client_id)
-    if client is None:
-        raise not_found("Client")
-    if advisor.role == Role.advisor and client.hub != advisor.hub:
-        # Advisors of other hubs see a client they are serving right now.
-        serving = session.execute(
-            select(
-                exists().where(
-                    ConversationRow.client_id == client_id,
-                    or_(
-                        ConversationRow.hub == advisor.hub,
-                        ConversationRow.assignee_id.in_(select(AdvisorRow.id).where(AdvisorRow.username == advisor.username)),
-                    ),
-                )
-            )
-        ).scalar()
-        if not serving:
-            raise not_found("Client")
+    client = services.visible_client(session, advisor, client_id)
     purchases = session.execute(select(PurchaseRow).where(PurchaseRow.client_id == client_id).order_by(PurchaseRow.at.desc())).scalars().all()
     tasks = session.execute(select(TaskRow).where(TaskRow.client_id == client_id, TaskRow.done.is_(False)).order_by(TaskRow.due)).scalars().all()
     return Client360(**client.to_model().model_dump(), purchases=[p.to_model() for p in purchases], tasks=[t.to_model() for t in tasks])
+
+
+@router.post("/clients/{client_id}/notes", response_model=Client)
+def set_notes(client_id: int, body: ClientNotesIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    require(advisor, *STAFF)
+    fp = services.request_hash("notes", client_id, body.notes)
+    return write(state, advisor, idempotency_key, fp, lambda s: services.set_client_notes(s, advisor, client_id, body.notes))
+
+
+@router.post("/clients/{client_id}/tasks", response_model=Task, status_code=201)
+def create_task(client_id: int, body: TaskIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    require(advisor, *STAFF)
+    fp = services.request_hash("task", client_id, body.model_dump(mode="json"))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.create_task(s, advisor, client_id, body))
+
+
+@router.post("/tasks/{task_id}", response_model=Task)
+def update_task(task_id: int, body: TaskUpdateIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    require(advisor, *STAFF)
+    fp = services.request_hash("task-update", task_id, body.model_dump(mode="json"))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.update_task(s, advisor, task_id, body))
 
 
 @router.get("/products", response_model=Page[Product])

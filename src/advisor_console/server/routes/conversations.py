@@ -73,12 +73,12 @@ def list_conversations(
 @router.get("/{conversation_id}", response_model=ConversationDetail)
 def get_conversation(conversation_id: int, advisor: CurrentAdvisor, session: ReadSession) -> ConversationDetail:
     require(advisor, *READERS)
-    conv = services._visible_conversation(session, advisor, conversation_id)
+    conv = services.visible_conversation(session, advisor, conversation_id)
     messages = session.execute(select(MessageRow).where(MessageRow.conversation_id == conv.id).order_by(MessageRow.at, MessageRow.id)).scalars().all()
     return conversation_detail(services.summary(session, conv), list(messages))
 
 
-def _write(state: Any, advisor: Any, key: str | None, fingerprint: str, op: Any) -> JSONResponse:
+def write(state: Any, advisor: Any, key: str | None, fingerprint: str, op: Any) -> JSONResponse:
     status, body = services.run_write(state.write_engine, op, scope=advisor.username, key=key, fingerprint=fingerprint)
     return JSONResponse(body, status_code=status)
 
@@ -87,39 +87,39 @@ def _write(state: Any, advisor: Any, key: str | None, fingerprint: str, op: Any)
 def claim(conversation_id: int, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("claim", conversation_id)
-    return _write(state, advisor, idempotency_key, fp, lambda s: services.claim(s, advisor, conversation_id))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.claim(s, advisor, conversation_id))
 
 
 @router.post("/{conversation_id}/messages", response_model=Message, status_code=201)
 def post_message(conversation_id: int, body: MessageIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("message", conversation_id, body.model_dump(mode="json"))
-    return _write(state, advisor, idempotency_key, fp, lambda s: services.post_message(s, advisor, conversation_id, body, idempotency_key))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.post_message(s, advisor, conversation_id, body, idempotency_key))
 
 
 @router.post("/{conversation_id}/resolve", response_model=ConversationSummary)
 def resolve(conversation_id: int, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("resolve", conversation_id)
-    return _write(state, advisor, idempotency_key, fp, lambda s: services.resolve(s, advisor, conversation_id))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.resolve(s, advisor, conversation_id))
 
 
 @router.post("/{conversation_id}/reopen", response_model=ConversationSummary)
 def reopen(conversation_id: int, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("reopen", conversation_id)
-    return _write(state, advisor, idempotency_key, fp, lambda s: services.reopen(s, advisor, conversation_id))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.reopen(s, advisor, conversation_id))
 
 
 @router.post("/{conversation_id}/transfer", response_model=ConversationSummary)
 def transfer(conversation_id: int, body: TransferIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("transfer", conversation_id, body.model_dump(mode="json"))
-    return _write(state, advisor, idempotency_key, fp, lambda s: services.transfer(s, advisor, conversation_id, body))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.transfer(s, advisor, conversation_id, body))
 
 
 @router.post("/{conversation_id}/snooze", response_model=ConversationSummary)
 def snooze(conversation_id: int, body: SnoozeIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("snooze", conversation_id, body.model_dump(mode="json"))
-    return _write(state, advisor, idempotency_key, fp, lambda s: services.snooze(s, advisor, conversation_id, body.until))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.snooze(s, advisor, conversation_id, body.until))
