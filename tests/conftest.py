@@ -119,14 +119,36 @@ def start_live_server(database_url: str, accounts: list[dict[str, Any]], **app_k
 
 
 @pytest.fixture
-def live_server(seeded_template: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> Iterator[LiveServer]:
-    """A real uvicorn server on a free loopback port over a copy of the seeded SQLite file."""
-    template, accounts = seeded_template
-    path = tmp_path / "server.sqlite"
-    shutil.copyfile(template, path)
-    server = start_live_server(f"sqlite:///{path}", accounts)
+def database_url(request: pytest.FixtureRequest, seeded_template: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> Iterator[str]:
+    """A seeded database for one test: a copy of the SQLite template, or (param
+    "postgresql") a fresh PostgreSQL database seeded the same way."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        path = tmp_path / "server.sqlite"
+        shutil.copyfile(seeded_template[0], path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_url")
+    from advisor_console.demo.seed import seed
+    from advisor_console.server.db import make_engine, migrate
+
+    migrate(url)
+    engine = make_engine(url)
+    seed(engine, seed=7, password=DEMO_PASSWORD, **SMALL)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def live_server(database_url: str, seeded_template: tuple[Path, list[dict[str, Any]]]) -> Iterator[LiveServer]:
+    """A real uvicorn server on a free loopback port over a real database (SQLite by
+    default; parametrize `database_url` with "postgresql" for PostgreSQL)."""
+    server = start_live_server(database_url, seeded_template[1])
     yield server
     server.stop()
+
+
+BOTH_DATABASES = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 
 
 @pytest.fixture

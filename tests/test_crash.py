@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import LiveServer
+from conftest import BOTH_DATABASES, LiveServer
 from support import ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
@@ -34,13 +33,11 @@ def _bodies(url: str, headers: dict[str, str], cid: int) -> list[str]:
 
 
 @pytest.fixture
-def server_db(seeded_template: tuple[Path, list[dict[str, Any]]], tmp_path: Path) -> tuple[str, list[dict[str, Any]]]:
-    template, accounts = seeded_template
-    path = tmp_path / "server.sqlite"
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}", accounts
+def server_db(database_url: str, seeded_template: tuple[Path, list[dict[str, Any]]]) -> tuple[str, list[dict[str, Any]]]:
+    return database_url, seeded_template[1]
 
 
+@BOTH_DATABASES
 async def test_server_killed_twice_while_five_clients_send(server_db: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> None:
     from advisor_console.client.session import open_workspace
 
@@ -98,6 +95,7 @@ async def test_server_killed_twice_while_five_clients_send(server_db: tuple[str,
         server.stop()
 
 
+@BOTH_DATABASES
 def test_client_killed_mid_send_delivers_the_rest_once(server_db: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> None:
     db_url, accounts = server_db
     server = ServerProcess(db_url, free_port())

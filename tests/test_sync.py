@@ -14,7 +14,7 @@ import pytest
 
 from advisor_console.client.api import ApiClient, ApiError
 from advisor_console.client.sync import backoff_delay
-from conftest import LiveServer, start_live_server
+from conftest import BOTH_DATABASES, LiveServer, start_live_server
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
@@ -35,6 +35,7 @@ def queued_conversation(ws: Any) -> int:
     return next(c.id for c in ws.state.conversations.values() if c.status == "queued" and c.hub == ws.me.hub)
 
 
+@BOTH_DATABASES
 async def test_catch_up_then_live_reply_round_trip(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
     ws = make_workspace(live_server.account("advisor", "TYO")["username"])
     task = asyncio.create_task(ws.start())
@@ -57,6 +58,7 @@ async def test_catch_up_then_live_reply_round_trip(live_server: LiveServer, make
         await asyncio.wait_for(task, 5)
 
 
+@BOTH_DATABASES
 async def test_refused_claim_tells_the_advisor(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
     a = live_server.account("advisor", "TYO")
     b = live_server.account("advisor", "TYO", exclude=(a["username"],))
@@ -84,19 +86,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_offline_outbox_delivers_after_the_server_returns(seeded_template: Any, tmp_path: Path) -> None:
-    import shutil
-
+@BOTH_DATABASES
+async def test_offline_outbox_delivers_after_the_server_returns(database_url: str, seeded_template: Any, tmp_path: Path) -> None:
     from advisor_console.client.session import open_workspace
     from advisor_console.server.app import create_app
     from advisor_console.server.runner import start_in_thread
 
-    template, accounts = seeded_template
-    db = tmp_path / "server.sqlite"
-    shutil.copyfile(template, db)
+    accounts = seeded_template[1]
     port = _free_port()
-    server = start_in_thread(create_app(f"sqlite:///{db}"), port=port)
-    live = LiveServer(url=server.url, database_url=f"sqlite:///{db}", accounts=accounts, _stop=server.stop)
+    server = start_in_thread(create_app(database_url), port=port)
+    live = LiveServer(url=server.url, database_url=database_url, accounts=accounts, _stop=server.stop)
     username = live.account("advisor", "TYO")["username"]
     ws = open_workspace(server.url, live.token(username), root=tmp_path / "client")
     task = asyncio.create_task(ws.start())
@@ -111,7 +110,7 @@ async def test_offline_outbox_delivers_after_the_server_returns(seeded_template:
         await asyncio.sleep(0.3)
         assert len(ws.state.pending) == 2 and ws.cache.unsent_count() == 2
         # Meanwhile the client writes (through another server process on the same file).
-        server = start_in_thread(create_app(f"sqlite:///{db}", run_migrations=False), port=port)
+        server = start_in_thread(create_app(database_url, run_migrations=False), port=port)
         conv = ws.state.conversations[cid]
         inbound(live, conv.client_id, "Are you there?", channel=conv.channel.value)
         await wait_for(lambda: ws.state.connection == "live" and not ws.state.pending, timeout=40, what="reconnect and drain")
@@ -125,6 +124,7 @@ async def test_offline_outbox_delivers_after_the_server_returns(seeded_template:
         server.stop()
 
 
+@BOTH_DATABASES
 async def test_cache_first_start_works_with_the_server_down(live_server: LiveServer, tmp_path: Path) -> None:
     from advisor_console.client.session import open_workspace
 
@@ -167,14 +167,11 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert len({round(d, 3) for d in delays}) > 30  # jitter: not one fixed schedule
 
 
-async def test_expired_token_asks_to_sign_in_again_and_loses_nothing(seeded_template: Any, tmp_path: Path) -> None:
-    import shutil
-
+@BOTH_DATABASES
+async def test_expired_token_asks_to_sign_in_again_and_loses_nothing(database_url: str, seeded_template: Any, tmp_path: Path) -> None:
     from advisor_console.client.session import open_workspace
 
-    template, accounts = seeded_template
-    shutil.copyfile(template, tmp_path / "s.sqlite")
-    server = start_live_server(f"sqlite:///{tmp_path / 's.sqlite'}", accounts, token_ttl_seconds=2)
+    server = start_live_server(database_url, seeded_template[1], token_ttl_seconds=2)
     username = server.account("advisor", "TYO")["username"]
     ws = open_workspace(server.url, server.token(username), root=tmp_path / "client")
     renewed: list[str] = []
@@ -199,6 +196,7 @@ async def test_expired_token_asks_to_sign_in_again_and_loses_nothing(seeded_temp
         server.stop()
 
 
+@BOTH_DATABASES
 async def test_profile_notes_and_tasks_go_through_the_outbox(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
     from datetime import datetime, timedelta, timezone
 
