@@ -246,8 +246,11 @@ class TokenResponse(_Model):
     expires_at: datetime
 
 
+MAX_MESSAGE_CHARS = 10_000  # longer bodies are refused with 413 (server/services.py)
+
+
 class MessageIn(_Model):
-    body: str = Field(default="", max_length=20_000)
+    body: str = ""
     kind: MessageKind = MessageKind.reply
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
 
@@ -291,7 +294,7 @@ class InboundIn(_Model):
     channel: Channel
     client_id: int | None = None
     contact: InboundContact | None = None
-    body: str = Field(min_length=1, max_length=20_000)
+    body: str = Field(min_length=1)
     external_id: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=10)
 

@@ -13,12 +13,13 @@ from . import errors
 from .db import is_sqlite, make_engine, migrate, normalise_url, writer
 from .deps import ServerState
 from .eventlog import EventBus, listen_postgres
+from .limits import Limits, LimitsMiddleware
 from .routes import auth, catalogue, conversations, events, inbound
 
 DEFAULT_TOKEN_TTL = 12 * 3600
 
 
-def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL, run_migrations: bool = True) -> FastAPI:
+def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL, run_migrations: bool = True, limits: Limits | None = None) -> FastAPI:
     url = normalise_url(database_url)
     if run_migrations:
         migrate(url)
@@ -45,6 +46,7 @@ def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL,
     )
     app.state.server = state
     errors.install(app)
+    app.add_middleware(LimitsMiddleware, limits=limits or Limits())
     for module in (auth, conversations, catalogue, inbound, events):
         app.include_router(module.router)
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from ..domain import events as ev
-from ..domain.models import HUBS, Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TaskIn, TaskUpdateIn, TransferIn, hub_for_country, language_of_locale
+from ..domain.models import HUBS, MAX_MESSAGE_CHARS, Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TaskIn, TaskUpdateIn, TransferIn, hub_for_country, language_of_locale
 from . import eventlog
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
@@ -139,6 +139,11 @@ def visible_conversation(session: Session, advisor: Advisor, conv_id: int) -> Co
     return conv
 
 
+def check_message_size(body: str) -> None:
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise ApiError(413, "message_too_large", f"A message may hold at most {MAX_MESSAGE_CHARS:,} characters; this one has {len(body):,}.")
+
+
 def _preview(body: str) -> str:
     flat = " ".join(body.split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
@@ -166,6 +171,7 @@ def post_message(session: Session, advisor: Advisor, conv_id: int, body: Message
     conv = visible_conversation(session, advisor, conv_id)
     if body.kind not in (MessageKind.reply, MessageKind.note):
         raise ApiError(422, "invalid_kind", "kind must be 'reply' or 'note'.")
+    check_message_size(body.body)
     if not body.body.strip() and not body.attachments:
         raise ApiError(422, "empty_message", "A message needs a body or an attachment.")
     holder = username_of(session, conv.assignee_id)
@@ -275,6 +281,7 @@ def snooze(session: Session, advisor: Advisor, conv_id: int, until: datetime) ->
 
 def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dict[str, Any]]:
     """A client's message from a channel: into her open conversation on that channel, or a new one."""
+    check_message_size(body.body)
     now = utcnow()
     client = _inbound_client(session, body)
     conv = session.execute(
