@@ -345,3 +345,23 @@ def test_client_notes_and_tasks(live_server: LiveServer) -> None:
         assert {"client.updated", "task.created", "task.updated"} <= set(types)
     with _client(live_server, "trainer") as t:
         _assert_error(t.post(f"/api/v1/clients/{cid}/notes", json={"notes": "x"}), 403)
+
+
+def test_advisor_status_and_capacity(live_server: LiveServer) -> None:
+    a = live_server.account("advisor", "TYO")
+    b = live_server.account("advisor", "TYO", exclude=(a["username"],))
+    with _client(live_server, a["username"]) as c, _client(live_server, "supervisor") as sup:
+        team = c.get("/api/v1/advisors", params={"hub": "TYO"}).json()
+        assert a["username"] in {t["username"] for t in team} and all(t["role"] != "channel" for t in team)
+        conv = _queued_in_hub(c, "TYO")
+        c.post(f"/api/v1/conversations/{conv['id']}/claim").raise_for_status()
+        assert c.post(f"/api/v1/advisors/{a['username']}", json={"status": "busy"}).json()["status"] == "busy"
+        _assert_error(c.post(f"/api/v1/advisors/{a['username']}", json={"capacity": 99}), 422)
+        _assert_error(c.post(f"/api/v1/advisors/{a['username']}", json={"capacity": 9}), 403)
+        _assert_error(c.post(f"/api/v1/advisors/{b['username']}", json={"status": "away"}), 403)
+        _assert_error(c.post("/api/v1/advisors/ghost", json={"status": "away"}), 404)
+        assert sup.post(f"/api/v1/advisors/{a['username']}", json={"capacity": 3}).json()["capacity"] == 3
+        # Going away hands the open conversation back to the queue.
+        c.post(f"/api/v1/advisors/{a['username']}", json={"status": "away"}).raise_for_status()
+        back = sup.get(f"/api/v1/conversations/{conv['id']}").json()
+        assert back["status"] == "queued" and back["assignee"] is None

@@ -43,6 +43,7 @@ _PATHS = {
     "client_notes": "/api/v1/clients/{id}/notes",
     "task_create": "/api/v1/clients/{id}/tasks",
     "task_update": "/api/v1/tasks/{id}",
+    "advisor_status": "/api/v1/advisors/{id}",
 }
 
 _REFUSAL_TEXT = {
@@ -55,6 +56,7 @@ _REFUSAL_TEXT = {
     "client_notes": "Profile note not saved",
     "task_create": "Task not created",
     "task_update": "Task not updated",
+    "advisor_status": "Status not changed",
 }
 
 
@@ -198,11 +200,17 @@ class SyncEngine:
 
     # ---- out: outbox ---------------------------------------------------------------------
 
-    def enqueue(self, op: str, conversation_id: int | None, payload: dict[str, Any] | None = None) -> str:
-        """Store a command durably (before any HTTP) and wake the deliverer. Returns its key."""
+    def enqueue(self, op: str, target_id: int | None, payload: dict[str, Any] | None = None, *, target: str | None = None) -> str:
+        """Store a command durably (before any HTTP) and wake the deliverer. Returns its key.
+
+        `target_id` is the conversation, client or task acted on; `target` a name for
+        operations on something named (an advisor)."""
         if op not in _PATHS:
             raise ValueError(f"unknown outbox operation {op!r}")
-        key = self.cache.enqueue(op, conversation_id, payload or {})
+        payload = dict(payload or {})
+        if target is not None:
+            payload["_target"] = target
+        key = self.cache.enqueue(op, target_id, payload)
         self._publish_outbox()
         self._outbox_wake.set()
         return key
@@ -221,8 +229,8 @@ class SyncEngine:
         item = self.cache.next_pending()
         if item is None:
             return False
-        path = _PATHS[item.op].format(id=item.conversation_id)  # the item's target: conversation, client or task
         payload = json.loads(item.payload)
+        path = _PATHS[item.op].format(id=payload.pop("_target", item.conversation_id))
         try:
             await self.api.post_json(path, payload, idempotency_key=item.key)
         except ApiError as err:

@@ -116,6 +116,10 @@ class Workspace:
         payload = {k: v for k, v in {"done": done, "outcome": outcome, "due": due_iso}.items() if v is not None}
         return self.sync.enqueue("task_update", task_id, payload)
 
+    def set_status(self, status: str) -> str:
+        """available | busy | away | offline (away/offline hands open conversations back)."""
+        return self.sync.enqueue("advisor_status", None, {"status": status}, target=self.me.username)
+
     # ---- drafts ---------------------------------------------------------------------
 
     def draft(self, conversation_id: int) -> str:

@@ -278,6 +278,11 @@ class TaskUpdateIn(_Model):
     due: datetime | None = None
 
 
+class AdvisorUpdateIn(_Model):
+    status: AdvisorStatus | None = None
+    capacity: int | None = Field(default=None, ge=0, le=50)
+
+
 class SnoozeIn(_Model):
     until: datetime
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from ..domain import events as ev
-from ..domain.models import HUBS, MAX_MESSAGE_CHARS, Advisor, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TaskIn, TaskUpdateIn, TransferIn, hub_for_country, language_of_locale
+from ..domain.models import HUBS, MAX_MESSAGE_CHARS, Advisor, AdvisorUpdateIn, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TaskIn, TaskUpdateIn, TransferIn, hub_for_country, language_of_locale
 from . import eventlog
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
@@ -425,3 +425,36 @@ def update_task(session: Session, advisor: Advisor, task_id: int, body: TaskUpda
     data = task.to_model().model_dump(mode="json")
     _client_event(session, ev.TASK_UPDATED, advisor.username, client, {"task": data})
     return 200, data
+
+
+# ---- advisors ---------------------------------------------------------------------------------
+
+
+def update_advisor(session: Session, actor: Advisor, username: str, body: AdvisorUpdateIn) -> tuple[int, dict[str, Any]]:
+    """Status (anyone for themselves, supervisors for anyone) and capacity (supervisors).
+
+    An advisor who goes away or offline hands their open conversations back to the queue,
+    so no client waits on someone who is not there."""
+    row = session.execute(select(AdvisorRow).where(AdvisorRow.username == username)).scalar_one_or_none()
+    if row is None or row.role == Role.channel.value:
+        raise not_found("Advisor")
+    is_self = row.username == actor.username
+    if actor.role != Role.supervisor and not (is_self and body.capacity is None):
+        raise forbidden("Only a team lead may change another advisor or a capacity.")
+    if body.status is not None:
+        row.status = body.status.value
+    if body.capacity is not None:
+        row.capacity = body.capacity
+    session.add(row)
+    session.flush()
+    advisor = row.to_model()
+    eventlog.append(session, ev.ADVISOR_UPDATED, actor.username, {"advisor": advisor.model_dump(mode="json")})
+    if body.status is not None and body.status.value in ("away", "offline"):
+        held = session.execute(
+            select(ConversationRow).where(ConversationRow.assignee_id == row.id, ConversationRow.status == "assigned")
+        ).scalars().all()
+        for conv in held:
+            conv.assignee_id, conv.status = None, "queued"
+            session.add(conv)
+            _emit(session, ev.CONVERSATION_UPDATED, actor.username, conv, {"reason": f"{row.username} is {body.status.value}"}, prev_assignee=row.username)
+    return 200, advisor.model_dump(mode="json")
