@@ -48,9 +48,9 @@ def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL,
     errors.install(app)
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
     for module in (auth, advisors, conversations, catalogue, inbound, events):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
-    @app.get("/api/v1/health", tags=["meta"])
+    @app.get("/api/v1/health", tags=["meta"], responses={429: errors.ERROR_RESPONSES[429]})
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

@@ -8,9 +8,35 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+# Documented on every route: the shapes and statuses a client must be ready for.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Malformed request (bad JSON, invalid UTF-8, bad cursor)"),
+        (401, "No valid token, or wrong credentials"),
+        (403, "The caller's role may not do this"),
+        (404, "Not found, or not visible to the caller"),
+        (409, "Conflict (e.g. already_claimed)"),
+        (413, "Body or message too large"),
+        (422, "Invalid request"),
+        (429, "Too many requests; see Retry-After"),
+    )
+}
 
 
 class ApiError(Exception):

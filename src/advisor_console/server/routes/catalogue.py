@@ -10,13 +10,13 @@ from ...domain.models import Client, Client360, ClientNotesIn, Page, Product, Ta
 from .. import services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
 from ..tables import ProductRow, PurchaseRow, TaskRow
-from .conversations import IdempotencyKey, _decode_cursor, _encode_cursor, write
+from .conversations import Id, IdempotencyKey, _decode_cursor, _encode_cursor, write
 
 router = APIRouter(prefix="/api/v1", tags=["clients", "tasks", "products"])
 
 
 @router.get("/clients/{client_id}", response_model=Client360)
-def get_client(client_id: int, advisor: CurrentAdvisor, session: ReadSession) -> Client360:
+def get_client(client_id: Id, advisor: CurrentAdvisor, session: ReadSession) -> Client360:
     require(advisor, *READERS)
     client = services.visible_client(session, advisor, client_id)
     purchases = session.execute(select(PurchaseRow).where(PurchaseRow.client_id == client_id).order_by(PurchaseRow.at.desc())).scalars().all()
@@ -25,21 +25,21 @@ def get_client(client_id: int, advisor: CurrentAdvisor, session: ReadSession) ->
 
 
 @router.post("/clients/{client_id}/notes", response_model=Client)
-def set_notes(client_id: int, body: ClientNotesIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def set_notes(client_id: Id, body: ClientNotesIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("notes", client_id, body.notes)
     return write(state, advisor, idempotency_key, fp, lambda s: services.set_client_notes(s, advisor, client_id, body.notes))
 
 
 @router.post("/clients/{client_id}/tasks", response_model=Task, status_code=201)
-def create_task(client_id: int, body: TaskIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def create_task(client_id: Id, body: TaskIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("task", client_id, body.model_dump(mode="json"))
     return write(state, advisor, idempotency_key, fp, lambda s: services.create_task(s, advisor, client_id, body))
 
 
 @router.post("/tasks/{task_id}", response_model=Task)
-def update_task(task_id: int, body: TaskUpdateIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def update_task(task_id: Id, body: TaskUpdateIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("task-update", task_id, body.model_dump(mode="json"))
     return write(state, advisor, idempotency_key, fp, lambda s: services.update_task(s, advisor, task_id, body))

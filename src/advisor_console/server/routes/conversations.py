@@ -6,6 +6,7 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
@@ -18,6 +19,8 @@ from ..tables import AdvisorRow, ClientRow, ConversationRow, MessageRow, convers
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Ids beyond 2**53 cannot exist (and overflow SQLite's integers): refuse them as invalid.
+Id = Annotated[int, PathParam(ge=1, le=2**53)]
 
 
 def _encode_cursor(value: int) -> str:
@@ -28,7 +31,10 @@ def _decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        value = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if not 0 < value <= 2**53:
+            raise ValueError(value)
+        return value
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_cursor", "This cursor is not one the server gave out.") from None
 
@@ -71,7 +77,7 @@ def list_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
-def get_conversation(conversation_id: int, advisor: CurrentAdvisor, session: ReadSession) -> ConversationDetail:
+def get_conversation(conversation_id: Id, advisor: CurrentAdvisor, session: ReadSession) -> ConversationDetail:
     require(advisor, *READERS)
     conv = services.visible_conversation(session, advisor, conversation_id)
     messages = session.execute(select(MessageRow).where(MessageRow.conversation_id == conv.id).order_by(MessageRow.at, MessageRow.id)).scalars().all()
@@ -84,42 +90,42 @@ def write(state: Any, advisor: Any, key: str | None, fingerprint: str, op: Any) 
 
 
 @router.post("/{conversation_id}/claim", response_model=ConversationSummary, responses={409: {"description": "already_claimed"}})
-def claim(conversation_id: int, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def claim(conversation_id: Id, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("claim", conversation_id)
     return write(state, advisor, idempotency_key, fp, lambda s: services.claim(s, advisor, conversation_id))
 
 
 @router.post("/{conversation_id}/messages", response_model=Message, status_code=201)
-def post_message(conversation_id: int, body: MessageIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def post_message(conversation_id: Id, body: MessageIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("message", conversation_id, body.model_dump(mode="json"))
     return write(state, advisor, idempotency_key, fp, lambda s: services.post_message(s, advisor, conversation_id, body, idempotency_key))
 
 
 @router.post("/{conversation_id}/resolve", response_model=ConversationSummary)
-def resolve(conversation_id: int, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def resolve(conversation_id: Id, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("resolve", conversation_id)
     return write(state, advisor, idempotency_key, fp, lambda s: services.resolve(s, advisor, conversation_id))
 
 
 @router.post("/{conversation_id}/reopen", response_model=ConversationSummary)
-def reopen(conversation_id: int, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def reopen(conversation_id: Id, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("reopen", conversation_id)
     return write(state, advisor, idempotency_key, fp, lambda s: services.reopen(s, advisor, conversation_id))
 
 
 @router.post("/{conversation_id}/transfer", response_model=ConversationSummary)
-def transfer(conversation_id: int, body: TransferIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def transfer(conversation_id: Id, body: TransferIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("transfer", conversation_id, body.model_dump(mode="json"))
     return write(state, advisor, idempotency_key, fp, lambda s: services.transfer(s, advisor, conversation_id, body))
 
 
 @router.post("/{conversation_id}/snooze", response_model=ConversationSummary)
-def snooze(conversation_id: int, body: SnoozeIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def snooze(conversation_id: Id, body: SnoozeIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("snooze", conversation_id, body.model_dump(mode="json"))
     return write(state, advisor, idempotency_key, fp, lambda s: services.snooze(s, advisor, conversation_id, body.until))
