@@ -1,0 +1,126 @@
+"""The Textual application: wires a Workspace to the screens.
+
+`AdvisorApp(workspace, settings, clock=...)`:
+- state: the caller normally fills it from the local cache (`client.session.open_workspace`
+  calls `workspace.load_cached()`); if it is still empty at start the app calls
+  `load_cached()` itself, so the first frame shows what is known offline;
+- it subscribes to the workspace: each `Changes` is merged and posted to the workspace
+  screen as one `StateChanged` message, so a burst of events costs one redraw;
+- sync runs in a worker (group "sync") from mount until unmount;
+- every "now" in the UI is `app.clock()` (tests fix it);
+- themes come from themes/ and the user themes folder; the choice is remembered.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from textual import on
+from textual.app import App
+from textual.screen import Screen
+
+from ..config import Settings, save_setting
+from ..domain.reducer import Changes
+from .commands import ThemeCommands
+from .messages import StateChanged, merge_changes
+from .screens.workspace import WorkspaceScreen
+from .themes import DEFAULT_THEME, load_themes
+
+_STARTED = time.perf_counter()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AdvisorApp(App[None]):
+    CSS_PATH = str(Path(__file__).with_name("advisor.tcss"))  # absolute: subclasses live elsewhere
+    TITLE = "Advisor Console"
+    COMMANDS = App.COMMANDS | {ThemeCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, workspace: Any, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._created = time.perf_counter()
+        super().__init__()
+        self.workspace = workspace
+        self.settings = settings
+        self.clock: Callable[[], datetime] = clock or _utc_now
+        self._pending: Changes | None = None
+        self._theme_ready = False
+        self.theme_errors: list[str] = []
+        self._install_themes()
+        self.sub_title = f"{workspace.me.name} · {workspace.me.hub}"
+
+    # ---- themes -------------------------------------------------------------------------
+
+    def _install_themes(self) -> None:
+        loaded = load_themes()
+        for theme in loaded.themes.values():
+            self.register_theme(theme)
+        self.theme_errors = list(loaded.errors)
+        wanted = self.settings.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            if wanted != DEFAULT_THEME:
+                self.theme_errors.append(f"Theme {wanted!r} is not installed; using {DEFAULT_THEME}.")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self._initial_theme = wanted
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_ready and theme != self.settings.theme:
+            self.settings.theme = theme
+            try:
+                save_setting("theme", theme)
+            except OSError as exc:
+                self.notify(f"Could not remember the theme: {exc}", severity="warning", markup=False)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return WorkspaceScreen(self.workspace)
+
+    def on_mount(self) -> None:
+        state = self.workspace.state
+        if state.last_seq == 0 and not state.conversations:
+            self.workspace.load_cached()
+        self.theme = self._initial_theme
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+        self._theme_ready = True
+        for error in self.theme_errors:
+            self.notify(error, title="Themes", severity="warning", markup=False, timeout=8)
+        self.workspace.subscribe(self._on_changes)
+        self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
+
+    def on_ready(self) -> None:
+        now = time.perf_counter()
+        self.log.info(f"first frame after {now - self._created:.3f} s (app created), {now - _STARTED:.3f} s (module imported)")
+
+    async def on_unmount(self) -> None:
+        try:
+            await self.workspace.stop()
+        except Exception as exc:  # noqa: BLE001 - closing must not hide the real exit reason
+            self.log.error(f"stopping the workspace failed: {exc!r}")
+
+    # ---- state changes ----------------------------------------------------------------------
+
+    def _on_changes(self, changes: Changes) -> None:
+        """Workspace listener (called on this event loop): coalesce, then post once."""
+        if self._pending is None:
+            self._pending = Changes()
+            self.call_next(self._flush_changes)
+        merge_changes(self._pending, changes)
+
+    def _flush_changes(self) -> None:
+        changes, self._pending = self._pending, None
+        if changes is None:
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, WorkspaceScreen):
+                screen.post_message(StateChanged(changes))
+
+    @on(StateChanged)
+    def _unrouted(self, message: StateChanged) -> None:  # pragma: no cover - screens handle it
+        message.stop()

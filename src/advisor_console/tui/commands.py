@@ -1,0 +1,118 @@
+"""Command palette providers, one per area: workspace, lookbook, themes."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
+
+from .safe import safe_line
+
+if TYPE_CHECKING:
+    from .screens.workspace import WorkspaceScreen
+
+# (action, title, help): what the workspace can do; the keys live in keys.py.
+WORKSPACE_COMMANDS = [
+    ("claim", "Claim conversation", "Take the highlighted or open conversation (c)"),
+    ("reply", "Reply", "Write to the client in the composer (r)"),
+    ("note", "Internal note", "Write a note only advisors see (n)"),
+    ("resolve", "Resolve conversation", "Close the open conversation, after a confirmation (shift+r)"),
+    ("tab('mine')", "Queue: Mine", "Conversations assigned to you (1)"),
+    ("tab('hub')", "Queue: Hub", "Open conversations of your hub (2)"),
+    ("tab('all')", "Queue: All", "Every conversation you can see (3)"),
+    ("focus_queue", "Focus the queue", "Move the focus to the queue (ctrl+o)"),
+]
+
+LOOKBOOK_COMMANDS = [
+    ("lookbook", "Open the lookbook", "Search the catalogue and share a piece (l, ctrl+l)"),
+]
+
+
+def highlight_plain(matcher: Matcher, candidate: str) -> Content:
+    """Like `Matcher.highlight`, but never reads `candidate` as markup (it may hold a
+    client's name: "[@click=…]" must stay text)."""
+    content = Content(candidate)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    if score:
+        for offset in offsets:
+            if not candidate[offset].isspace():
+                content = content.stylize("bold underline", offset, offset + 1)
+    return content
+
+
+class _ActionProvider(Provider):
+    commands: list[tuple[str, str, str]] = []
+
+    def _available(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        out = []
+        for action, title, help_text in self.commands:
+            name = action.split("(", 1)[0]
+            if screen.check_action(name, ()):
+                out.append((action, title, help_text))
+        return out
+
+    def _run(self, action: str) -> None:
+        self.app.call_later(self.screen.run_action, action)
+
+    async def discover(self) -> Hits:
+        for action, title, help_text in self._available():
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for action, title, help_text in self._available():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action), help=help_text)
+
+
+class WorkspaceCommands(_ActionProvider):
+    """Workspace actions, and "Open <client>" for every conversation in the queue."""
+
+    commands = WORKSPACE_COMMANDS
+
+    async def search(self, query: str) -> Hits:
+        async for hit in super().search(query):
+            yield hit
+        screen: WorkspaceScreen = self.screen  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        for conv in list(screen.workspace.state.conversations.values()):
+            label = f"Open {safe_line(conv.client_name)}"
+            if conv.client_native_name:
+                label += f" {safe_line(conv.client_native_name)}"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score * 0.9, highlight_plain(matcher, label), partial(screen.open_conversation, conv.id), text=label, help=f"{conv.channel.value} · {conv.status.value}")
+
+
+class LookbookCommands(_ActionProvider):
+    commands = LOOKBOOK_COMMANDS
+
+
+class ThemeCommands(Provider):
+    """"Theme: <name>" for every registered theme (the app remembers the choice)."""
+
+    def _themes(self) -> list[str]:
+        return sorted(self.app.available_themes)
+
+    def _set(self, name: str) -> None:
+        self.app.theme = name
+
+    async def discover(self) -> Hits:
+        for name in self._themes():
+            if name.startswith("advisor-"):
+                yield DiscoveryHit(Content(f"Theme: {name}"), partial(self._set, name), text=f"Theme: {name}", help="Switch the colour theme")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name in self._themes():
+            title = f"Theme: {name}"
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, highlight_plain(matcher, title), partial(self._set, name), text=title, help="Switch the colour theme")
+
+
+__all__ = ["WorkspaceCommands", "LookbookCommands", "ThemeCommands"]

@@ -1,0 +1,1 @@
+"""The panes of the workstation, one module each."""

@@ -1,0 +1,163 @@
+"""The right pane: everything the house knows about the client of the open conversation.
+
+Shows the cached profile at once (`workspace.cached_client_360`), then the server's in a
+worker (one fetch at a time: opening another conversation cancels the previous fetch).
+"""
+
+from __future__ import annotations
+
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...domain.models import Client360
+from ..format import CHANNEL_NAMES, TIER_NAMES, aware, hub_zone, money
+from ..safe import safe, safe_line
+
+MAX_PURCHASES = 12
+
+
+class Client360Body(Static):
+    COMPONENT_CLASSES = {"c360--name", "c360--native", "c360--section", "c360--dim", "c360--tier", "c360--yes", "c360--no", "c360--returned", "c360--due"}
+
+
+class Client360Pane(VerticalScroll):
+    def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.workspace = workspace
+        self.client_id: int | None = None
+        self.client: Client360 | None = None
+        self.can_focus = False
+
+    def compose(self) -> ComposeResult:
+        yield Client360Body(id="client360-body")
+
+    def on_mount(self) -> None:
+        self.border_title = "Client 360"
+        self._show()
+        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self._show), init=False)
+
+    def show_client(self, client_id: int | None, *, refetch: bool = True) -> None:
+        if client_id != self.client_id:
+            self.client_id = client_id
+            self.client = self.workspace.cached_client_360(client_id) if client_id is not None else None
+            self.scroll_home(animate=False)
+            self._show()
+        if client_id is not None and refetch:
+            self._fetch(client_id)
+
+    @work(exclusive=True, group="client360", exit_on_error=False)
+    async def _fetch(self, client_id: int) -> None:
+        client = await self.workspace.client_360(client_id)
+        if client_id == self.client_id and client is not None:
+            self.client = client
+            self._show()
+
+    def _show(self) -> None:
+        body = self.query_one(Client360Body)
+        st = body.get_component_rich_style
+        if self.client_id is None:
+            body.update(Text("Open a conversation to see the client.", st("c360--dim")))
+        elif self.client is None:
+            body.update(Text("Loading the client's profile…", st("c360--dim")))
+        else:
+            body.update(self.render_client(self.client))
+
+    # ---- the profile ------------------------------------------------------------------
+
+    def render_client(self, c: Client360) -> RenderableType:
+        st = self.query_one(Client360Body).get_component_rich_style
+        now = self.app.clock()
+        parts: list[RenderableType] = []
+        name = Text(safe_line(c.name), st("c360--name"))
+        parts.append(name)
+        if c.native_name and c.native_name != c.name:
+            parts.append(Text(safe_line(c.native_name), st("c360--native")))
+        line = Text()
+        line.append(f"VIC {TIER_NAMES.get(c.vic_tier, c.vic_tier)}" if c.vic_tier != "none" else "Client", st("c360--tier"))
+        line.append(f" · {c.country} · {safe_line(c.locale)} · hub {c.hub}", st("c360--dim"))
+        parts.append(line)
+        parts.append(Text.assemble(("Lifetime spend ", st("c360--dim")), money(c.lifetime_spend, c.currency)))
+
+        parts.append(self._section("Sizes"))
+        if c.sizes:
+            parts.append(self._pairs({k.replace("_", " "): v for k, v in c.sizes.items()}))
+        else:
+            parts.append(Text("none recorded", st("c360--dim")))
+
+        parts.append(self._section("Taste"))
+        if any(c.taste.values()):
+            parts.append(self._pairs({k: ", ".join(v) for k, v in c.taste.items() if v}))
+        else:
+            parts.append(Text("none recorded", st("c360--dim")))
+
+        parts.append(self._section("Consent & contact"))
+        consent = Text()
+        for channel in ("chat", "whatsapp", "email", "phone"):
+            ok = c.consent.get(channel, False)
+            consent.append(f"{'✓' if ok else '✗'} {CHANNEL_NAMES.get(channel, channel)}  ", st("c360--yes" if ok else "c360--no"))
+        parts.append(consent)
+        prefs = Text(f"prefers {CHANNEL_NAMES.get(c.preferred_channel, c.preferred_channel)}", st("c360--dim"))
+        if c.contact_max_per_month is not None:
+            prefs.append(f" · at most {c.contact_max_per_month} contacts a month", st("c360--dim"))
+        parts.append(prefs)
+
+        if c.notes:
+            parts.append(self._section("Notes"))
+            parts.append(Text(safe(c.notes)))
+
+        parts.append(self._section(f"Purchases ({len(c.purchases)})"))
+        if c.purchases:
+            table = Table.grid(padding=(0, 1), expand=True)
+            table.add_column(no_wrap=True)
+            table.add_column(ratio=1)
+            table.add_column(justify="right", no_wrap=True)
+            zone = hub_zone(self.workspace.me.hub)
+            for p in sorted(c.purchases, key=lambda p: p.at, reverse=True)[:MAX_PURCHASES]:
+                what = Text(safe_line(p.product_name))
+                if p.size:
+                    what.append(f" ({safe_line(p.size)})", st("c360--dim"))
+                if p.returned:
+                    what.append(" ↩ returned", st("c360--returned"))
+                table.add_row(Text(aware(p.at).astimezone(zone).strftime("%Y-%m-%d"), st("c360--dim")), what, money(p.price, p.currency))
+            parts.append(table)
+            if len(c.purchases) > MAX_PURCHASES:
+                parts.append(Text(f"… and {len(c.purchases) - MAX_PURCHASES} earlier", st("c360--dim")))
+        else:
+            parts.append(Text("none yet", st("c360--dim")))
+
+        open_tasks = sorted((t for t in c.tasks if not t.done), key=lambda t: t.due)
+        parts.append(self._section(f"Open tasks ({len(open_tasks)})"))
+        if open_tasks:
+            for t in open_tasks:
+                due = aware(t.due)
+                text = Text()
+                text.append(f"{due.astimezone(hub_zone(self.workspace.me.hub)):%d %b %H:%M} ", st("c360--due" if due < aware(now) else "c360--dim"))
+                text.append(f"{t.kind.replace('_', ' ')}: ", st("c360--dim"))
+                text.append(safe_line(t.title))
+                if t.place:
+                    text.append(f" @ {safe_line(t.place)}", st("c360--dim"))
+                parts.append(text)
+        else:
+            parts.append(Text("none", st("c360--dim")))
+        return Group(*parts)
+
+    def _section(self, title: str) -> Text:
+        st = self.query_one(Client360Body).get_component_rich_style
+        return Text.assemble("\n", (title, st("c360--section")))
+
+    def _pairs(self, pairs: dict[str, str]) -> Table:
+        st = self.query_one(Client360Body).get_component_rich_style
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column()
+        for k, v in pairs.items():
+            table.add_row(Text(safe_line(k), st("c360--dim")), Text(safe_line(v)))
+        return table
+
+

@@ -1,0 +1,200 @@
+"""The queue: tabs Mine / Hub / All over a list of conversations.
+
+One `OptionList` row per conversation (only visible lines are rendered). Rows are
+rebuilt by diff: when the order is unchanged only the changed rows get a new prompt;
+otherwise the list is refilled and the highlighted conversation stays highlighted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Tab, Tabs
+from textual.widgets.option_list import Option
+
+from ...domain.models import ConversationSummary
+from ..format import CHANNEL_ICONS, STATUS_MARKS, TIER_MARKS, waiting
+from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS
+from ..safe import safe_line
+
+TABS = ("mine", "hub", "all")
+_TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}
+_STATUS_ORDER = {"queued": 0, "assigned": 1, "snoozed": 2, "resolved": 3}
+
+
+def waiting_since(conv: ConversationSummary) -> datetime:
+    return conv.last_inbound_at or conv.created_at
+
+
+def in_tab(conv: ConversationSummary, tab: str, me: str, hub: str) -> bool:
+    if tab == "mine":
+        return conv.assignee == me and conv.status != "resolved"
+    if tab == "hub":
+        return conv.hub == hub and conv.status != "resolved"
+    return True
+
+
+def queue_order(convs: Iterable[ConversationSummary]) -> list[ConversationSummary]:
+    """Queued first, longest waiting first; then assigned, snoozed, resolved (also oldest first)."""
+    return sorted(convs, key=lambda c: (_STATUS_ORDER.get(c.status.value, 9), -c.priority, waiting_since(c), c.id))
+
+
+class QueueTabs(Tabs, can_focus=False):
+    """The tab strip; keys 1/2/3 switch it, so it takes no focus of its own."""
+
+
+class QueueList(OptionList):
+    """The conversation rows."""
+
+    BINDINGS = [*QUEUE_BINDINGS, *CONVERSATION_BINDINGS]
+    COMPONENT_CLASSES = {"queue--name", "queue--native", "queue--preview", "queue--wait", "queue--wait-long", "queue--tier", "queue--queued", "queue--assigned", "queue--snoozed", "queue--resolved", "queue--icon", "queue--mine", "queue--pending"}
+
+
+class QueuePane(Vertical):
+    """Tabs and conversation rows. Posts `ConversationSelected` when one is opened."""
+
+    class ConversationSelected(Message):
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.workspace = workspace
+        self.tab = "mine"
+        self._ids: list[int] = []
+        self._width = 0
+
+    def compose(self) -> ComposeResult:
+        yield QueueTabs(*(Tab(_TAB_LABELS[t], id=f"tab-{t}") for t in TABS), id="queue-tabs")
+        yield QueueList(id="queue-list")
+
+    @property
+    def list(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def on_mount(self) -> None:
+        self.border_title = "Queue"
+        self.set_interval(30.0, self.refresh_rows)
+        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self.refresh_rows), init=False)
+
+    def on_resize(self) -> None:
+        width = self.list.scrollable_content_region.width
+        if width != self._width:
+            self._width = width
+            self.refresh_rows()
+
+    # ---- what is shown -----------------------------------------------------------
+
+    def conversations(self, tab: str | None = None) -> list[ConversationSummary]:
+        tab = tab or self.tab
+        me, hub = self.workspace.me.username, self.workspace.me.hub
+        return queue_order(c for c in self.workspace.state.conversations.values() if in_tab(c, tab, me, hub))
+
+    @property
+    def highlighted_id(self) -> int | None:
+        option = self.list.highlighted_option
+        return int(option.id) if option is not None and option.id is not None else None
+
+    def select_tab(self, tab: str) -> None:
+        if tab in TABS and tab != self.tab:
+            self.query_one(QueueTabs).active = f"tab-{tab}"
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        tab = (event.tab.id or "tab-mine").removeprefix("tab-")
+        if tab != self.tab:
+            self.tab = tab
+            self._ids = []
+            self.refresh_rows()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.ConversationSelected(int(event.option.id)))
+
+    def highlight(self, conversation_id: int) -> None:
+        try:
+            self.list.highlighted = self.list.get_option_index(str(conversation_id))
+        except Exception:  # noqa: BLE001 - not in this tab
+            pass
+
+    # ---- rows ----------------------------------------------------------------------
+
+    def _row(self, conv: ConversationSummary, width: int, now: datetime, busy: set[int]) -> Text:
+        st = self.list.get_component_rich_style
+        width = max(width, 20)
+        wait = waiting(waiting_since(conv), now)
+        long_wait = conv.status.value == "queued" and wait.endswith(("h", "d"))
+        tail = Text()
+        tail.append(f" {TIER_MARKS.get(conv.vic_tier, ' ')}", st("queue--tier"))
+        tail.append(f"{wait:>5}", st("queue--wait-long" if long_wait else "queue--wait"))
+        tail.append(" ")
+        status = conv.status.value
+        tail.append(STATUS_MARKS.get(status, "?"), st(f"queue--{status}"))
+        head = Text()
+        head.append(f"{CHANNEL_ICONS.get(conv.channel.value, '?')} ", st("queue--icon"))
+        name_width = width - cell_len(head.plain) - tail.cell_len
+        name = Text(safe_line(conv.client_name), st("queue--name"))
+        if conv.client_native_name and conv.client_native_name != conv.client_name:
+            name.append(" ")
+            name.append(safe_line(conv.client_native_name), st("queue--native"))
+        name.truncate(name_width, overflow="ellipsis", pad=True)
+        line1 = Text.assemble(head, name, tail, no_wrap=True)
+        preview = Text("  ", no_wrap=True)
+        if conv.id in busy:
+            preview.append("sending… ", st("queue--pending"))
+        elif conv.assignee and conv.assignee != self.workspace.me.username and status == "assigned":
+            preview.append(f"@{safe_line(conv.assignee)} ", st("queue--preview"))
+        preview.append(safe_line(conv.preview), st("queue--preview"))
+        preview.truncate(width, overflow="ellipsis", pad=True)
+        return Text("\n", no_wrap=True, end="").join([line1, preview])
+
+    def refresh_rows(self, changed: set[int] | None = None) -> None:
+        """Redraw the rows: those in `changed` only if the order is the same, else all."""
+        if not self.is_mounted:
+            return
+        qlist = self.list
+        width = qlist.scrollable_content_region.width or 36
+        now = self.app.clock()
+        busy = {p.conversation_id for p in self.workspace.state.pending if p.conversation_id is not None}
+        convs = self.conversations()
+        ids = [c.id for c in convs]
+        if ids == self._ids and changed is not None:
+            by_id = {c.id: c for c in convs}
+            for cid in changed:
+                if cid in by_id:
+                    qlist.replace_option_prompt(str(cid), self._row(by_id[cid], width, now, busy))
+        else:
+            keep = self.highlighted_id
+            scroll_y = qlist.scroll_y
+            qlist.set_options(Option(self._row(c, width, now, busy), id=str(c.id)) for c in convs)
+            if ids:
+                index = ids.index(keep) if keep in ids else 0
+                qlist.scroll_to(y=scroll_y, animate=False, immediate=True)
+                qlist.highlighted = index
+            self._ids = ids
+        self._update_tab_labels()
+
+    def _update_tab_labels(self) -> None:
+        me, hub = self.workspace.me.username, self.workspace.me.hub
+        counts = dict.fromkeys(TABS, 0)
+        for c in self.workspace.state.conversations.values():
+            for t in TABS:
+                if in_tab(c, t, me, hub):
+                    counts[t] += 1
+        tabs = self.query_one(QueueTabs)
+        for t in TABS:
+            label = f"{_TAB_LABELS[t]} {counts[t]}"
+            tab = tabs.query_one(f"#tab-{t}", Tab)
+            if tab.label_text != label:
+                tab.label = label

@@ -1,0 +1,227 @@
+"""A workstation built from fixed data, for snapshot tests and for trying the UI without a
+server: a fake Workspace (same methods, no I/O) over state from the real reducer.
+
+    python tests/tui/snapshot_app.py          # look at it
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from advisor_console.config import Settings
+from advisor_console.domain import events as ev
+from advisor_console.domain.models import Advisor, Attachment, Client360, Product, Purchase, Task
+from advisor_console.domain.reducer import Changes, WorkspaceState, apply
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # 18:00 in Tokyo
+ME = Advisor(id=1, username="advisor", name="Aiko Mori", hub="TYO", languages=["ja", "en"])
+COLLEAGUE = Advisor(id=2, username="kenji.watanabe", name="Kenji Watanabe", hub="TYO", languages=["ja", "en", "zh"])
+
+
+def _t(minutes_ago: float) -> str:
+    return (NOW - timedelta(minutes=minutes_ago)).isoformat()
+
+
+def _client(cid: int, name: str, native: str | None, tier: str, **kw: Any) -> dict[str, Any]:
+    return {"id": cid, "name": name, "native_name": native, "tier": tier, **kw}
+
+
+CLIENTS = {
+    101: _client(101, "Yuki Tanaka", "田中 由紀", "gold", locale="ja-JP", country="JP"),
+    102: _client(102, "Marco Rossi", None, "none", locale="it-IT", country="IT"),
+    103: _client(103, "Kim Seo-yeon", "김서연", "platinum", locale="ko-KR", country="KR"),
+    104: _client(104, "Li Wei 👩‍👩‍👧", "李伟", "black", locale="zh-CN", country="CN"),
+    105: _client(105, "Zoë Ångström", None, "silver", locale="sv-SE", country="SE"),
+    106: _client(106, "José Nuñez", None, "none", locale="es-MX", country="MX"),
+    107: _client(107, "\x1b[31mEvil\u202egnp.exe", None, "none", locale="en-US", country="US"),
+}
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.seq = itertools.count(1)
+        self.msg = itertools.count(1000)
+        self.events: list[dict[str, Any]] = []
+        self.convs: dict[int, dict[str, Any]] = {}
+
+    def conversation(self, conv_id: int, client_id: int, channel: str, minutes_ago: float, *, status: str = "queued", assignee: str | None = None, language: str = "ja", priority: int = 0) -> None:
+        c = CLIENTS[client_id]
+        self.convs[conv_id] = {
+            "id": conv_id, "client_id": client_id, "client_name": c["name"], "client_native_name": c["native_name"],
+            "vic_tier": c["tier"], "channel": channel, "stage": "intent", "status": status, "language": language,
+            "hub": "TYO", "assignee": assignee, "priority": priority, "created_at": _t(minutes_ago),
+            "last_activity_at": _t(minutes_ago), "last_inbound_at": None, "tags": [], "preview": "",
+        }
+        self._emit(ev.CONVERSATION_CREATED, minutes_ago, {"conversation": dict(self.convs[conv_id])})
+
+    def message(self, conv_id: int, kind: str, body: str, minutes_ago: float, author: str = "client", attachments: list[dict[str, Any]] | None = None) -> None:
+        conv = self.convs[conv_id]
+        conv["last_activity_at"] = _t(minutes_ago)
+        if kind == "inbound":
+            conv["last_inbound_at"] = _t(minutes_ago)
+        if kind in ("inbound", "reply"):
+            conv["preview"] = body[:120]
+        mid = next(self.msg)
+        message = {"id": mid, "conversation_id": conv_id, "kind": kind, "body": body, "attachments": attachments or [], "author": author, "at": _t(minutes_ago)}
+        self._emit(ev.MESSAGE_CREATED, minutes_ago, {"conversation": dict(conv), "message": message})
+
+    def claim(self, conv_id: int, who: str, minutes_ago: float) -> None:
+        self.convs[conv_id].update(status="assigned", assignee=who)
+        self._emit(ev.CONVERSATION_CLAIMED, minutes_ago, {"conversation": dict(self.convs[conv_id])})
+
+    def _emit(self, etype: str, minutes_ago: float, data: dict[str, Any]) -> None:
+        self.events.append({"seq": next(self.seq), "type": etype, "at": _t(minutes_ago), "actor": "system", "data": data})
+
+
+def fixed_events() -> list[dict[str, Any]]:
+    e = _Events()
+    for adv in (ME, COLLEAGUE):
+        e._emit(ev.ADVISOR_UPDATED, 600, {"advisor": adv.model_dump(mode="json")})
+    e.conversation(1, 101, "whatsapp", 95, language="ja")
+    e.message(1, "inbound", "こんにちは。来週の京都旅行に合わせて、軽いトートバッグを探しています。", 95)
+    e.claim(1, "advisor", 90)
+    e.message(1, "system", "Aiko Mori claimed the conversation", 90, author="system")
+    e.message(1, "reply", "田中様、こんにちは。Aikoです。ご旅行用でしたら、軽量のキャンバスのトートがおすすめです。", 88, author="advisor")
+    e.message(1, "note", "Prefers neutral colours; returned a red bag in May (too bright). Birthday next week.", 87, author="advisor")
+    e.message(1, "reply", "Siena Canvas Tote", 86, author="advisor", attachments=[{"type": "product_card", "sku": "BAG-0042", "name": "Siena Canvas Tote", "price": "¥198,000"}])
+    e.message(1, "inbound", "素敵ですね！ベージュはありますか？\nサイズも教えてください 🙏", 7)
+    e.conversation(2, 102, "email", 40, language="it")
+    e.message(2, "inbound", "Buongiorno, vorrei sapere se il mocassino Arno è disponibile nel 42.", 14)
+    e.conversation(3, 103, "phone", 200, language="ko", priority=1)
+    e.message(3, "inbound", "Callback requested: 통화 가능하신 시간 알려주세요.", 130)
+    e.conversation(4, 104, "chat", 30, language="zh")
+    e.message(4, "inbound", "你好！我想给家人👩‍👩‍👧买礼物，有推荐吗？", 3)
+    e.conversation(5, 105, "chat", 300, language="sv")
+    e.message(5, "inbound", "Hej! Is the Ångström-blue scarf back in stock? Zoë", 200)
+    e.claim(5, "kenji.watanabe", 190)
+    e.conversation(6, 106, "whatsapp", 25, language="es")
+    e.message(6, "inbound", "Hola, ¿tienen el cinturón en café? Gracias — José", 25)
+    e.claim(6, "advisor", 20)
+    e.conversation(7, 107, "chat", 12, language="en")
+    e.message(7, "inbound", "hi \x1b]0;pwned\x07 there \u202ereversed\u202c text\u200b!", 12)
+    return e.events
+
+
+def client_360(client_id: int) -> Client360 | None:
+    c = CLIENTS.get(client_id)
+    if c is None:
+        return None
+    purchases, tasks = [], []
+    if client_id in (101, 104):
+        purchases = [
+            Purchase(id=1, sku="BAG-0007", product_name="Arno Leather Bucket Bag", size=None, price=320000, currency="JPY", at=NOW - timedelta(days=200), channel="store:Ginza"),
+            Purchase(id=2, sku="SHO-0101", product_name="Duomo Loafer", size="37", price=115000, currency="JPY", at=NOW - timedelta(days=120), channel="chat", returned=True),
+            Purchase(id=3, sku="SCA-0003", product_name="Silk Twill Scarf 絹", size=None, price=58000, currency="JPY", at=NOW - timedelta(days=30), channel="whatsapp"),
+        ]
+        tasks = [
+            Task(id=1, client_id=client_id, kind="follow_up", title="Send beige tote photos", due=NOW + timedelta(hours=20)),
+            Task(id=2, client_id=client_id, kind="call", title="Birthday call 🎂", due=NOW - timedelta(hours=3)),
+        ]
+    return Client360(
+        id=client_id, name=c["name"], native_name=c["native_name"], locale=c["locale"], country=c["country"], hub="TYO",
+        vic_tier=c["tier"], preferred_channel="whatsapp", consent={"chat": True, "whatsapp": True, "email": False, "phone": True},
+        contact_max_per_month=2, sizes={"shoes_eu": "37", "ready_to_wear": "S / IT 40", "rings": "JP 9"},
+        taste={"lines": ["Siena", "Arno"], "colours": ["beige", "ivory", "navy"], "materials": ["canvas", "calfskin"]},
+        notes="Travels to Kyoto often. Prefers quiet colours.", lifetime_spend=493000 if purchases else 0, currency="JPY",
+        purchases=purchases, tasks=tasks,
+    )
+
+
+PRODUCTS = [
+    Product(id=1, sku="BAG-0042", name="Siena Canvas Tote", line="Siena", category="bags", season="FW26", iconic=True, colours=["beige", "navy"], materials=["canvas"], prices={"EUR": 1250, "JPY": 198000}, stock={"OS": {"TYO": 3, "FLR": 1}}),
+    Product(id=2, sku="BAG-0043", name="Siena Canvas Tote Mini", line="Siena", category="bags", season="FW26", iconic=False, prices={"EUR": 890, "JPY": 142000}, stock={"OS": {"FLR": 2}}),
+    Product(id=3, sku="SHO-0101", name="Duomo Loafer", line="Duomo", category="shoes", season="SS26", iconic=True, prices={"EUR": 720, "JPY": 115000}, stock={"37": {"TYO": 1}}),
+    Product(id=4, sku="SCA-0003", name="Silk Twill Scarf 絹", line="Arno", category="scarves", season="FW26", iconic=False, prices={"EUR": 360, "JPY": 58000}, stock={}),
+]
+
+
+class FakeWorkspace:
+    """The Workspace interface over fixed state: commands go to `state.pending`, never out."""
+
+    def __init__(self, events: list[dict[str, Any]] | None = None, me: Advisor = ME) -> None:
+        self.me = me
+        self.state = WorkspaceState()
+        self._events = fixed_events() if events is None else events
+        self._listeners: list[Callable[[Changes], None]] = []
+        self.drafts: dict[int, str] = {}
+        self.commands: list[tuple[str, Any]] = []
+        self._stop = asyncio.Event()
+        self._keys = itertools.count(1)
+
+    def load_cached(self) -> None:
+        for event in self._events:
+            apply(self.state, event)
+        apply(self.state, {"seq": 0, "type": ev.LOCAL_CONNECTION, "at": NOW.isoformat(), "actor": "local", "data": {"state": "live"}})
+        self.state.take_changes()
+
+    async def start(self) -> None:
+        await self._stop.wait()
+
+    async def stop(self) -> None:
+        self._stop.set()
+
+    def subscribe(self, listener: Callable[[Changes], None]) -> None:
+        self._listeners.append(listener)
+
+    def feed(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            apply(self.state, event)
+        changes = self.state.take_changes()
+        for listener in self._listeners:
+            listener(changes)
+
+    def _enqueue(self, op: str, conversation_id: int | None, **payload: Any) -> str:
+        key = f"k{next(self._keys)}"
+        self.commands.append((op, {"conversation_id": conversation_id, **payload}))
+        pending = [p.__dict__ for p in self.state.pending] + [{"key": key, "op": op, "conversation_id": conversation_id, "target_id": conversation_id, **payload}]
+        self.feed([{"seq": 0, "type": ev.LOCAL_OUTBOX, "at": NOW.isoformat(), "actor": "local", "data": {"pending": pending}}])
+        return key
+
+    def claim(self, conversation_id: int) -> str:
+        return self._enqueue("claim", conversation_id)
+
+    def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None) -> str:
+        return self._enqueue("message", conversation_id, body=body, kind=kind, attachments=[a.model_dump() for a in attachments or []])
+
+    def resolve(self, conversation_id: int) -> str:
+        return self._enqueue("resolve", conversation_id)
+
+    def draft(self, conversation_id: int) -> str:
+        return self.drafts.get(conversation_id, "")
+
+    def save_draft(self, conversation_id: int, text: str) -> None:
+        self.drafts[conversation_id] = text
+
+    async def client_360(self, client_id: int) -> Client360 | None:
+        return client_360(client_id)
+
+    def cached_client_360(self, client_id: int) -> Client360 | None:
+        return client_360(client_id)
+
+    async def ensure_thread(self, conversation_id: int) -> None:
+        return None
+
+    async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
+        q = q.lower()
+        return [p for p in PRODUCTS if q in p.name.lower() or q in p.line.lower() or q in p.category.lower()][:limit]
+
+
+def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "advisor-dark") -> Any:
+    from advisor_console.tui.app import AdvisorApp
+
+    class SnapshotApp(AdvisorApp):
+        """Fixed clock, no cursor blink."""
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            for widget in self.query("TextArea, Input"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    return SnapshotApp(FakeWorkspace(events), Settings(theme=theme), clock=lambda: NOW)
+
+
+if __name__ == "__main__":
+    make_app().run()
