@@ -12,6 +12,9 @@ import httpx
 from ..domain.models import Advisor, TokenResponse
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Bigger answers are refused rather than held in memory: no page of this API comes near.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MAX_SSE_LINE = 4 * 1024 * 1024
 # The stream sends a keepalive every 15 s: no byte for 45 s means the connection is dead.
 STREAM_TIMEOUT = httpx.Timeout(10.0, connect=5.0, read=45.0)
 
@@ -37,10 +40,23 @@ class ApiError(Exception):
         return self.status == 401
 
 
-def _error_from(response: httpx.Response) -> ApiError:
+async def _read_capped(response: httpx.Response) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise ApiError(502, "response_too_large", "The server's answer is too large to be one of ours.")
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise ApiError(502, "response_too_large", "The server's answer is too large to be one of ours.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error_from(response: httpx.Response, raw: bytes | None = None) -> ApiError:
     code, message = "http_error", f"The server answered {response.status_code}."
     try:
-        body = response.json()
+        body = json.loads(raw if raw is not None else response.content)
         err = body.get("error", {}) if isinstance(body, dict) else {}
         if isinstance(err, dict):
             code = str(err.get("code") or code)[:100]
@@ -86,14 +102,15 @@ class ApiClient:
 
     async def request_json(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> Any:
         try:
-            response = await self._http.request(method, path, params=params, json=json_body, headers=self._headers(headers))
+            async with self._http.stream(method, path, params=params, json=json_body, headers=self._headers(headers)) as response:
+                raw = await _read_capped(response)
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise _unreachable(exc) from exc
         if response.status_code >= 400:
-            raise _error_from(response)
+            raise _error_from(response, raw)
         try:
-            return response.json()
-        except ValueError as exc:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(502, "bad_response", "The server's answer is not valid JSON.") from exc
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -110,13 +127,34 @@ class ApiClient:
         try:
             async with self._http.stream("GET", "/api/v1/events/stream", params={"after": after}, headers=headers, timeout=STREAM_TIMEOUT) as response:
                 if response.status_code >= 400:
-                    await response.aread()
-                    raise _error_from(response)
+                    raise _error_from(response, await _read_capped(response))
+                if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    raise ApiError(502, "bad_response", "The server's event stream is not an event stream.")
                 yield SseEvent(None, "open", "")  # connected: the reader is live from here
-                async for event in parse_sse(response.aiter_lines()):
+                async for event in parse_sse(_capped_lines(response)):
                     yield event
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise _unreachable(exc) from exc
+
+
+async def _capped_lines(response: httpx.Response) -> AsyncIterator[str]:
+    """Lines of a text stream, refusing a line longer than MAX_SSE_LINE (a garbage stream
+    must not grow the buffer without end)."""
+    buffer = ""
+    async for text in response.aiter_text():
+        buffer += text
+        if "\n" not in buffer and "\r" not in buffer:
+            if len(buffer) > MAX_SSE_LINE:
+                raise ApiError(502, "bad_response", "The server's event stream sent an endless line.")
+            continue
+        lines = buffer.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        buffer = lines.pop()
+        for line in lines:
+            yield line
+        if len(buffer) > MAX_SSE_LINE:
+            raise ApiError(502, "bad_response", "The server's event stream sent an endless line.")
+    if buffer:
+        yield buffer
 
 
 async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:

@@ -70,6 +70,21 @@ def _local(etype: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"seq": 0, "type": etype, "at": datetime.now(timezone.utc).isoformat(), "actor": "local", "data": data}
 
 
+def _check_page(page: Any, cursor: int) -> tuple[list[dict[str, Any]], int]:
+    """The events and last_seq of a catch-up page, or ApiError if it is not one."""
+    bad = ApiError(502, "bad_response", "The server's event page is not what was expected.")
+    if not isinstance(page, dict) or not isinstance(page.get("events"), list):
+        raise bad
+    last = page.get("last_seq")
+    if not isinstance(last, int) or isinstance(last, bool):
+        raise bad
+    last = max(last, cursor)  # a head behind our cursor means nothing new, not a rewind
+    events = [e for e in page["events"] if isinstance(e, dict) and isinstance(e.get("seq"), int) and cursor < e["seq"] <= last]
+    if len(events) != len(page["events"]) or any(a["seq"] >= b["seq"] for a, b in zip(events, events[1:])):
+        raise bad
+    return events, last
+
+
 class SyncEngine:
     def __init__(self, api: ApiClient, cache: LocalCache, apply_events: ApplyEvents) -> None:
         self.api = api
@@ -148,8 +163,7 @@ class SyncEngine:
     async def catch_up(self) -> None:
         while True:
             page = await self.api.get_json("/api/v1/events", params={"after": self.cursor, "limit": CATCH_UP_PAGE})
-            events = page.get("events", []) if isinstance(page, dict) else []
-            last = int(page.get("last_seq", self.cursor)) if isinstance(page, dict) else self.cursor
+            events, last = _check_page(page, self.cursor)
             self._store_and_apply(events, last)
             if len(events) < CATCH_UP_PAGE:
                 return

@@ -76,7 +76,11 @@ class Workspace:
 
     def _apply_events(self, events: list[dict[str, Any]], notify: bool = True) -> None:
         for event in events:
-            apply(self.state, event)
+            try:
+                apply(self.state, event)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # A malformed event (a server bug or a garbage answer) is skipped, not fatal.
+                log.warning("skipping a malformed event: %r", str(event)[:200])
         changes = self.state.take_changes()
         if notify and changes:
             for listener in list(self._listeners):
