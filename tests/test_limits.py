@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from advisor_console.server.limits import Limits
-from conftest import LiveServer, start_live_server
+from conftest import BOTH_DATABASES, LiveServer, start_live_server
 
 
 def _post(server: LiveServer, path: str, content: bytes, username: str = "advisor", **headers: str) -> httpx.Response:
@@ -50,3 +50,31 @@ def test_too_many_requests_per_token_get_429_with_retry_after(seeded_template: t
         assert httpx.get(f"{server.url}/api/v1/me", headers=server.headers("supervisor")).status_code == 200
     finally:
         server.stop()
+
+
+@BOTH_DATABASES
+def test_hostile_strings_round_trip_exactly_through_the_api(live_server: LiveServer) -> None:
+    """Stored byte for byte (making them harmless is the display's job, not the store's);
+    only NUL, which PostgreSQL cannot store, is refused with a clear 422 everywhere."""
+    from hostile import HOSTILE
+
+    with httpx.Client(base_url=live_server.url, headers=live_server.headers("channel-sim"), timeout=30) as ch:
+        sent = []
+        for i, text in enumerate(HOSTILE):
+            r = ch.post("/api/v1/inbound", json={"channel": "chat", "contact": {"name": text[:200] or "x", "email": f"h{i}@example.com"}, "body": text})
+            if "\x00" in text:
+                assert r.status_code == 422 and r.json()["error"]["code"] == "nul_character"
+                continue
+            assert r.status_code == 201, (text[:30], r.text[:200])
+            sent.append((r.json()["conversation_id"], text))
+    with httpx.Client(base_url=live_server.url, headers=live_server.headers("supervisor"), timeout=30) as sup:
+        for cid, text in sent:
+            detail = sup.get(f"/api/v1/conversations/{cid}").json()
+            assert detail["messages"][-1]["body"] == text
+            assert detail["client_name"] == (text[:200] or "x")
+
+
+@BOTH_DATABASES
+def test_nul_in_a_query_is_refused_not_a_server_error(live_server: LiveServer) -> None:
+    r = httpx.get(f"{live_server.url}/api/v1/products", params={"q": "bag\x00"}, headers=live_server.headers("supervisor"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "nul_character"

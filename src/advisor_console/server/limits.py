@@ -78,6 +78,25 @@ def _bracket_depth(raw: bytes, limit: int) -> bool:
     return True
 
 
+def _has_nul(raw: bytes) -> bool:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False  # malformed: the route answers that
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 class LimitsMiddleware:
     def __init__(self, app: ASGIApp, limits: Limits) -> None:
         self.app, self.limits = app, limits
@@ -100,6 +119,9 @@ class LimitsMiddleware:
                 retry = str(max(1, int(wait + 0.999))).encode()
                 await self._refuse(send, 429, "rate_limited", "Too many requests for this token; slow down.", [(b"retry-after", retry)])
                 return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            await self._refuse(send, 422, "nul_character", "Text may not contain the NUL character (U+0000).")
+            return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
@@ -130,6 +152,10 @@ class LimitsMiddleware:
                 return
             if not _bracket_depth(raw, self.limits.max_json_depth):
                 await self._refuse(send, 400, "json_too_deep", f"The JSON is nested deeper than {self.limits.max_json_depth} levels.")
+                return
+            if b"\\u0000" in raw and _has_nul(raw):
+                # PostgreSQL cannot store U+0000 in text; refuse it the same way everywhere.
+                await self._refuse(send, 422, "nul_character", "Text may not contain the NUL character (U+0000).")
                 return
         replayed = False
 
