@@ -10,7 +10,7 @@ import schemathesis
 from schemathesis import checks
 from hypothesis import HealthCheck, settings
 
-from conftest import LiveServer
+from conftest import BOTH_DATABASES, LiveServer
 
 
 @pytest.fixture
@@ -21,6 +21,7 @@ def api_schema(live_server: LiveServer) -> Any:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@BOTH_DATABASES
 @schema.exclude(path="/api/v1/events/stream").parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case: Any, live_server: LiveServer) -> None:

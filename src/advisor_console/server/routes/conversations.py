@@ -18,9 +18,10 @@ from ..tables import AdvisorRow, ClientRow, ConversationRow, MessageRow, convers
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
+MAX_ID = 2**31 - 1
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-# Ids beyond 2**53 cannot exist (and overflow SQLite's integers): refuse them as invalid.
-Id = Annotated[int, PathParam(ge=1, le=2**53)]
+# Ids are 32-bit integers in the database (PostgreSQL INTEGER): larger ones cannot exist.
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 def _encode_cursor(value: int) -> str:
@@ -32,7 +33,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         value = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        if not 0 < value <= 2**53:
+        if not 0 < value <= MAX_ID:
             raise ValueError(value)
         return value
     except (ValueError, UnicodeDecodeError):

@@ -27,7 +27,7 @@ BATCH = 500
 def read_events(
     advisor: CurrentAdvisor,
     session: ReadSession,
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=2**62),
     limit: int = Query(500, ge=1, le=5000),
 ) -> EventsPage:
     require(advisor, *READERS)
@@ -68,13 +68,16 @@ async def stream_events(
     request: Request,
     advisor: CurrentAdvisor,
     state: State,
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=2**62),
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     require(advisor, *READERS)
     if last_event_id:
         try:
-            after = max(after, int(last_event_id))
+            resume = int(last_event_id)
+            if not 0 <= resume <= 2**62:
+                raise ValueError(resume)
+            after = max(after, resume)
         except ValueError:
             raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be a sequence number.") from None
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
