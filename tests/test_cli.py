@@ -130,3 +130,11 @@ def test_login_stores_the_token_in_the_keyring_and_logout_removes_it(live_server
     assert out.returncode == 0 and "Signed out" in out.stdout and json.loads(store.read_text()) == {}
     out = subprocess.run([*CLI, "logout", "--server", url], capture_output=True, text=True, env=env, timeout=60)
     assert "No token" in out.stdout
+
+
+def test_insecure_warns_and_an_unreachable_server_is_a_clear_error() -> None:
+    env = {**os.environ, "ADVISOR_CONSOLE_TOKEN": "secret-token-value"}
+    out = subprocess.run([*CLI, "--server", "https://127.0.0.1:9", "--insecure"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode != 0
+    assert "NOT verified" in out.stderr and "cannot be reached" in out.stderr
+    assert "secret-token-value" not in out.stderr + out.stdout and "Traceback" not in out.stderr
