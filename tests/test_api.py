@@ -365,3 +365,19 @@ def test_advisor_status_and_capacity(live_server: LiveServer) -> None:
         c.post(f"/api/v1/advisors/{a['username']}", json={"status": "away"}).raise_for_status()
         back = sup.get(f"/api/v1/conversations/{conv['id']}").json()
         assert back["status"] == "queued" and back["assignee"] is None
+
+
+def test_audit_log_records_views_and_changes_for_supervisors(live_server: LiveServer) -> None:
+    a = live_server.account("advisor", "TYO")
+    with _client(live_server, a["username"]) as c, _client(live_server, "supervisor") as sup:
+        conv = _queued_in_hub(c, "TYO")
+        cid = conv["client_id"]
+        c.get(f"/api/v1/clients/{cid}").raise_for_status()
+        c.post(f"/api/v1/clients/{cid}/notes", json={"notes": "audited"}).raise_for_status()
+        entries = sup.get("/api/v1/audit", params={"client_id": cid}).json()["items"]
+        mine = [(e["actor"], e["action"]) for e in entries if e["actor"] == a["username"]]
+        assert (a["username"], "client.view") in mine and (a["username"], "client.notes") in mine
+        assert entries[0]["at"] >= entries[-1]["at"]
+        _assert_error(c.get("/api/v1/audit"), 403)
+    with _client(live_server, "trainer") as t:
+        _assert_error(t.get("/api/v1/audit"), 403)

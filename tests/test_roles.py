@@ -42,6 +42,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, int], Any]] = [
     ("GET", "/api/v1/clients/{client}", READ, None),
     ("GET", "/api/v1/products", READ, None),
     ("GET", "/api/v1/events", READ, None),
+    ("GET", "/api/v1/advisors", READ, None),
+    ("GET", "/api/v1/audit", {"none": 401, "advisor": 403, "supervisor": 200, "trainer": 403, "channel": 403}, None),
     ("POST", "/api/v1/conversations/{cid}/claim", WRITE, None),
     ("POST", "/api/v1/conversations/{cid}/messages", {**WRITE, "advisor": 201, "supervisor": 201}, {"body": "hello", "kind": "note"}),
     ("POST", "/api/v1/conversations/{cid}/snooze", WRITE, {"until": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()}),

@@ -14,7 +14,7 @@ from .db import is_sqlite, make_engine, migrate, normalise_url, writer
 from .deps import ServerState
 from .eventlog import EventBus, listen_postgres
 from .limits import Limits, LimitsMiddleware
-from .routes import advisors, auth, catalogue, conversations, events, inbound
+from .routes import advisors, audit, auth, catalogue, conversations, events, inbound
 
 DEFAULT_TOKEN_TTL = 12 * 3600
 
@@ -47,7 +47,7 @@ def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL,
     app.state.server = state
     errors.install(app)
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
-    for module in (auth, advisors, conversations, catalogue, inbound, events):
+    for module in (auth, advisors, conversations, catalogue, inbound, events, audit):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/api/v1/health", tags=["meta"], responses={429: errors.ERROR_RESPONSES[429]})

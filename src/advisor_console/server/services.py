@@ -20,6 +20,7 @@ from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
 from .tables import (
     AdvisorRow,
+    AuditRow,
     ClientRow,
     ConversationRow,
     IdempotencyRow,
@@ -385,8 +386,13 @@ def visible_client(session: Session, advisor: Advisor, client_id: int) -> Client
     return client
 
 
+def audit(session: Session, actor: str, action: str, client_id: int | None, detail: dict[str, Any] | None = None) -> None:
+    session.add(AuditRow(at=utcnow(), actor=actor, action=action, client_id=client_id, detail=detail or {}))
+
+
 def _client_event(session: Session, etype: str, actor: str, client: ClientRow, data: dict[str, Any]) -> None:
     eventlog.append(session, etype, actor, {"client_id": client.id, **data}, hub=client.hub)
+    audit(session, actor, {"client.updated": "client.notes", "task.created": "task.create", "task.updated": "task.update"}[etype], client.id, data)
 
 
 def set_client_notes(session: Session, advisor: Advisor, client_id: int, notes: str) -> tuple[int, dict[str, Any]]:

@@ -242,3 +242,15 @@ def conversation_summary(conv: ConversationRow, client: ClientRow, assignee: str
 
 def conversation_detail(summary: ConversationSummary, messages: list[MessageRow]) -> ConversationDetail:
     return ConversationDetail(**summary.model_dump(), messages=[m.to_model() for m in messages])
+
+
+class AuditRow(SQLModel, table=True):
+    """Who viewed or changed a client's profile, and when (supervisors read it)."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(index=True)
+    action: str = Field(max_length=40)  # client.view | client.notes | task.create | task.update
+    client_id: int | None = Field(default=None, index=True)
+    detail: dict[str, Any] = _json({})

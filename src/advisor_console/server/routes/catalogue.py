@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlmodel import Session
 
 from ...domain.models import Client, Client360, ClientNotesIn, Page, Product, Task, TaskIn, TaskUpdateIn
 from .. import services
@@ -16,9 +17,12 @@ router = APIRouter(prefix="/api/v1", tags=["clients", "tasks", "products"])
 
 
 @router.get("/clients/{client_id}", response_model=Client360)
-def get_client(client_id: Id, advisor: CurrentAdvisor, session: ReadSession) -> Client360:
+def get_client(client_id: Id, advisor: CurrentAdvisor, session: ReadSession, state: State) -> Client360:
     require(advisor, *READERS)
     client = services.visible_client(session, advisor, client_id)
+    with Session(state.write_engine) as audit_session:
+        services.audit(audit_session, advisor.username, "client.view", client_id)
+        audit_session.commit()
     purchases = session.execute(select(PurchaseRow).where(PurchaseRow.client_id == client_id).order_by(PurchaseRow.at.desc())).scalars().all()
     tasks = session.execute(select(TaskRow).where(TaskRow.client_id == client_id, TaskRow.done.is_(False)).order_by(TaskRow.due)).scalars().all()
     return Client360(**client.to_model().model_dump(), purchases=[p.to_model() for p in purchases], tasks=[t.to_model() for t in tasks])
