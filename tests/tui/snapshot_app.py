@@ -34,7 +34,7 @@ CLIENTS = {
     102: _client(102, "Marco Rossi", None, "none", locale="it-IT", country="IT"),
     103: _client(103, "Kim Seo-yeon", "김서연", "platinum", locale="ko-KR", country="KR"),
     104: _client(104, "Li Wei 👩‍👩‍👧", "李伟", "black", locale="zh-CN", country="CN"),
-    105: _client(105, "Zoë Ångström", None, "silver", locale="sv-SE", country="SE"),
+    105: _client(105, "Zoe\u0308 A\u030angstro\u0308m", None, "silver", locale="sv-SE", country="SE"),
     106: _client(106, "José Nuñez", None, "none", locale="es-MX", country="MX"),
     107: _client(107, "\x1b[31mEvil\u202egnp.exe", None, "none", locale="en-US", country="US"),
 }
@@ -93,7 +93,12 @@ def fixed_events() -> list[dict[str, Any]]:
     e.conversation(3, 103, "phone", 200, language="ko", priority=1)
     e.message(3, "inbound", "Callback requested: 통화 가능하신 시간 알려주세요.", 130)
     e.conversation(4, 104, "chat", 30, language="zh")
-    e.message(4, "inbound", "你好！我想给家人👩‍👩‍👧买礼物，有推荐吗？", 3)
+    e.message(4, "inbound", "你好！我想给家人👩‍👩‍👧买礼物，有推荐吗？", 9)
+    e.claim(4, "advisor", 8)
+    e.message(4, "reply", "您好，李先生！Cafe\u0301 au lait leather, nai\u0308ve charm: 这款很适合全家 👨‍👩‍👧‍👦。", 6, author="advisor")
+    e.message(4, "reply", "Silk Twill Scarf 絹", 5, author="advisor", attachments=[{"type": "product_card", "sku": "SCA-0003", "name": "Silk Twill Scarf 絹 🧣", "price": "¥58,000"}])
+    e.message(4, "note", "客户喜欢红色 🧧 — wants gift wrap; pay attention to e\u0301 spelling.", 4, author="advisor")
+    e.message(4, "inbound", "太好了 👍🏽 谢谢！", 3)
     e.conversation(5, 105, "chat", 300, language="sv")
     e.message(5, "inbound", "Hej! Is the Ångström-blue scarf back in stock? Zoë", 200)
     e.claim(5, "kenji.watanabe", 190)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from ..domain.models import HUBS
+
+if TYPE_CHECKING:
+    from rich.style import Style
 
 CHANNEL_ICONS = {"chat": "◉", "whatsapp": "✆", "email": "✉", "phone": "☎", "video": "▶"}
 CHANNEL_NAMES = {"chat": "chat", "whatsapp": "WhatsApp", "email": "email", "phone": "phone", "video": "video"}
@@ -58,3 +62,10 @@ def local_time(dt: datetime, hub: str, now: datetime) -> str:
     if local.date() == aware(now).astimezone(zone).date():
         return local.strftime("%H:%M")
     return local.strftime("%d %b %H:%M")
+
+
+def without_background(style: "Style") -> "Style":
+    """`style` minus its background: for spans drawn over a highlight (list rows)."""
+    from rich.style import Style
+
+    return Style.from_color(style.color) + style.without_color

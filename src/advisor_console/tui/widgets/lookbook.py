@@ -6,6 +6,7 @@ enter or "s" on a result shares it as a product card; escape closes.
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,7 +17,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...domain.models import Product
-from ..format import HUB_CURRENCY, money
+from ..format import HUB_CURRENCY, money, without_background
 from ..keys import LOOKBOOK_BINDINGS, LOOKBOOK_RESULT_BINDINGS
 from ..safe import safe_line
 
@@ -128,7 +129,11 @@ class Lookbook(Vertical):
         self._status(f"{len(self.products)} pieces" + (f" for “{safe_line(q)}”" if q else "") + f" · prices in {self.currency}")
 
     def _row(self, p: Product, width: int) -> Text:
-        st = self.query_one(LookbookResults).get_component_rich_style
+        results = self.query_one(LookbookResults)
+
+        def st(name: str) -> Style:
+            return without_background(results.get_component_rich_style(name))
+
         price = price_in(p, self.currency)
         price_text = money(*price) if price else "—"
         stock = in_stock_at(p, self.workspace.me.hub)

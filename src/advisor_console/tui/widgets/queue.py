@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Iterable
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -20,7 +21,7 @@ from textual.widgets import OptionList, Tab, Tabs
 from textual.widgets.option_list import Option
 
 from ...domain.models import ConversationSummary
-from ..format import CHANNEL_ICONS, STATUS_MARKS, TIER_MARKS, waiting
+from ..format import CHANNEL_ICONS, STATUS_MARKS, TIER_MARKS, waiting, without_background
 from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS
 from ..safe import safe_line
 
@@ -131,7 +132,9 @@ class QueuePane(Vertical):
     # ---- rows ----------------------------------------------------------------------
 
     def _row(self, conv: ConversationSummary, width: int, now: datetime, busy: set[int]) -> Text:
-        st = self.list.get_component_rich_style
+        def st(name: str) -> Style:
+            return without_background(self.list.get_component_rich_style(name))
+
         width = max(width, 20)
         wait = waiting(waiting_since(conv), now)
         long_wait = conv.status.value == "queued" and wait.endswith(("h", "d"))

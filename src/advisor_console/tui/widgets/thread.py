@@ -115,8 +115,6 @@ class ThreadView(ScrollView, can_focus=True):
             if old.key not in keep:
                 self._strips.pop(old.key, None)
         self._blocks = self._blocks[:common] + list(blocks[common:])
-        del self._offsets[common:]
-        del self._heights[common:]
         self._measure_from(common)
         if scroll_end or at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
@@ -125,7 +123,7 @@ class ThreadView(ScrollView, can_focus=True):
     def plain_lines(self) -> list[str]:
         """The thread as plain text lines (for tests and copy)."""
         width = self._content_width()
-        return [strip.text for i in range(len(self._blocks)) for strip in self._block_strips(i, width)]
+        return [strip.text.rstrip() for i in range(len(self._blocks)) for strip in self._block_strips(i, width)]
 
     # ---- layout ---------------------------------------------------------------------
 
@@ -138,8 +136,8 @@ class ThreadView(ScrollView, can_focus=True):
             self._width = width
             self._strips.clear()
             start = 0
-            del self._offsets[:]
-            del self._heights[:]
+        del self._offsets[start:]
+        del self._heights[start:]
         line = (self._offsets[start - 1] + self._heights[start - 1]) if start else 0
         for i in range(start, len(self._blocks)):
             self._offsets.append(line)

@@ -1,0 +1,49 @@
+"""Snapshots of the workstation at 160x48 from fixed data and a fixed clock.
+
+Update after an intended change with `pytest tests/tui --snapshot-update`, and look at
+the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+
+from helpers import wait_until
+from snapshot_app import make_app
+
+SIZE = (160, 48)
+
+
+@pytest.fixture(autouse=True)
+def _short_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor_console.tui.widgets import lookbook
+
+    monkeypatch.setattr(lookbook, "SEARCH_DELAY", 0.01)
+
+
+def test_workspace_with_conversation_open(snap_compare) -> None:  # noqa: ANN001
+    """Mine tab; Yuki Tanaka's WhatsApp thread with a note, a product card and a system event."""
+    assert snap_compare(make_app(), press=["j", "enter"], terminal_size=SIZE)
+
+
+def test_lookbook_open(snap_compare) -> None:  # noqa: ANN001
+    """The lookbook over the conversation pane, searched for "siena", prices in yen."""
+
+    async def search(pilot: Pilot) -> None:
+        await pilot.press("j", "enter", "l", *"siena")
+        lookbook = pilot.app.screen.lookbook
+        await wait_until(pilot, lambda: lookbook._searched == "siena" and not lookbook.searching, what="results")
+
+    assert snap_compare(make_app(), run_before=search, terminal_size=SIZE)
+
+
+def test_wide_characters(snap_compare) -> None:  # noqa: ANN001
+    """CJK, emoji ZWJ sequences, skin tones and combining marks in queue, thread and client 360;
+    a client name made of terminal escapes and bidi overrides shown as placeholders (All tab)."""
+    assert snap_compare(make_app(), press=["3", "j", "j", "enter"], terminal_size=SIZE)
+
+
+def test_light_theme_with_note_composer(snap_compare) -> None:  # noqa: ANN001
+    """advisor-light; the composer in note mode with a draft being typed."""
+    assert snap_compare(make_app(theme="advisor-light"), press=["j", "enter", "n", *"Gift wrap"], terminal_size=SIZE)

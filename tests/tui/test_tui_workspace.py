@@ -1,0 +1,197 @@
+"""The workstation with Pilot over fixed data (no server): composer, drafts, pending sends,
+keys and keymap, palette, untrusted text, wide characters, a long thread."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from rich.cells import cell_len
+from textual.command import CommandPalette
+
+from advisor_console.domain import events as ev
+from advisor_console.tui.widgets.composer import Composer
+from advisor_console.tui.widgets.queue import QueueList
+from advisor_console.tui.widgets.thread import ThreadView
+from helpers import open_conversation, wait_until
+from screen_text import screen_text
+from snapshot_app import NOW, fixed_events, make_app
+
+SIZE = (160, 48)
+
+
+@pytest.fixture(autouse=True)
+def _short_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor_console.tui.widgets import composer, lookbook
+
+    monkeypatch.setattr(composer, "DRAFT_DELAY", 0.02)
+    monkeypatch.setattr(lookbook, "SEARCH_DELAY", 0.02)
+
+
+def _conv_event(seq: int, conv_id: int, body: str, minutes_ago: float = 0, kind: str = "inbound", msg_id: int | None = None, name: str = "Yuki Tanaka") -> dict[str, Any]:
+    at = (NOW - timedelta(minutes=minutes_ago)).isoformat()
+    conv = {
+        "id": conv_id, "client_id": 101, "client_name": name, "vic_tier": "gold", "channel": "whatsapp", "status": "assigned",
+        "language": "ja", "hub": "TYO", "assignee": "advisor", "created_at": at, "last_activity_at": at, "last_inbound_at": at, "preview": body[:120],
+    }
+    message = {"id": msg_id or 50_000 + seq, "conversation_id": conv_id, "kind": kind, "body": body, "author": "client" if kind == "inbound" else "advisor", "at": at}
+    return {"seq": seq, "type": ev.MESSAGE_CREATED, "at": at, "actor": "system", "data": {"conversation": conv, "message": message}}
+
+
+async def test_composer_modes_newlines_and_send() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter", "r")
+        composer = app.screen.query_one(Composer)
+        assert app.focused is composer and composer.border_title == "Reply to client"
+        await pilot.press(*"one", "enter", *"two")
+        assert composer.text == "one\ntwo"  # enter types a newline, it does not send
+        await pilot.press("ctrl+n")
+        assert composer.mode == "note" and composer.has_class("-note") and "NOTE" in str(composer.border_title)
+        assert "Internal note" in str(composer.placeholder)
+        await pilot.press("ctrl+n")
+        assert composer.mode == "reply"
+        await pilot.press("ctrl+s")
+        assert app.workspace.commands[-1] == ("message", {"conversation_id": 1, "body": "one\ntwo", "kind": "reply", "attachments": []})
+        thread = app.screen.query_one(ThreadView)
+        lines = thread.plain_lines()
+        assert any(line.startswith("▎ You · now  sending…") for line in lines) and "▎ one" in lines
+
+
+async def test_failed_send_shows_the_error_in_the_thread() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter")
+        pending = [{"key": "x1", "op": "message", "conversation_id": 1, "target_id": 1, "body": "hello", "kind": "reply", "error": "Message not sent: too long"}]
+        app.workspace.feed([{"seq": 0, "type": ev.LOCAL_OUTBOX, "at": NOW.isoformat(), "actor": "local", "data": {"pending": pending}}])
+        thread = app.screen.query_one(ThreadView)
+        await wait_until(pilot, lambda: any("⚠ not sent: Message not sent: too long" in line for line in thread.plain_lines()), what="error shown")
+        await wait_until(pilot, lambda: "1 unsent (1 failed)" in screen_text(app), what="header count")
+
+
+async def test_drafts_are_kept_per_conversation() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.screen.query_one(Composer)
+        await pilot.press("j", "enter", "r", *"draft for Yuki")
+        await wait_until(pilot, lambda: app.workspace.drafts.get(1) == "draft for Yuki", what="debounced save")
+        await pilot.press("escape", "k", "enter", "r")  # José
+        assert composer.conversation_id == 6 and composer.text == ""
+        await pilot.press(*"hola")
+        await pilot.press("escape", "j", "enter")  # back to Yuki: leaving José saved his draft at once
+        assert app.workspace.drafts[6] == "hola"
+        assert composer.conversation_id == 1 and composer.text == "draft for Yuki"
+
+
+async def test_live_message_updates_queue_and_open_thread_without_keys() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter")
+        thread = app.screen.query_one(ThreadView)
+        qlist = app.screen.query_one(QueueList)
+        before = app.screen.queue.highlighted_id
+        app.workspace.feed([_conv_event(900, 1, "新しいメッセージです")])
+        await wait_until(pilot, lambda: "▎ 新しいメッセージです" in thread.plain_lines(), what="message in thread")
+        assert "新しいメッセージです" in str(qlist.get_option("1").prompt)
+        assert app.screen.queue.highlighted_id == before  # the highlight follows the conversation
+        # a new conversation arriving does not move the highlight either
+        app.workspace.feed([_conv_event(901, 77, "hello", name="New Client")])
+        await pilot.press("3")
+        await wait_until(pilot, lambda: "77" in [o.id for o in qlist._options], what="new row in All")
+        assert app.screen.queue.highlighted_id == before
+
+
+async def test_claim_and_resolve_need_confirmation_and_keys_are_remappable() -> None:
+    from advisor_console.config import Settings
+    from snapshot_app import FakeWorkspace
+
+    app = make_app()
+    app.settings = Settings(keymap={"workspace.claim": "C"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")  # All: Kim Seo-yeon (queued) is first
+        assert app.screen.queue.highlighted_id is not None
+        await pilot.press("2")
+        top = app.screen.queue.list.get_option_at_index(0).id
+        app.screen.queue.list.highlighted = 0
+        await pilot.press("c")  # remapped: plain c does nothing now
+        assert not app.workspace.commands
+        await pilot.press("C")
+        assert app.workspace.commands == [("claim", {"conversation_id": int(top)})]
+        await pilot.press("R")
+        await pilot.press("escape")
+        assert [c[0] for c in app.workspace.commands] == ["claim"]
+        await pilot.press("R", "y")
+        assert [c[0] for c in app.workspace.commands] == ["claim", "resolve"]
+    assert isinstance(app.workspace, FakeWorkspace)
+
+
+async def test_palette_has_workspace_and_theme_commands() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"Queue: All", "enter")
+        await wait_until(pilot, lambda: app.screen.id == "workspace" and app.screen.queue.tab == "all", what="tab switched from the palette")
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"Theme: advisor-high", "enter")
+        await wait_until(pilot, lambda: app.theme == "advisor-high-contrast", what="theme from the palette")
+
+
+async def test_untrusted_text_is_never_markup() -> None:
+    events = fixed_events()
+    events.append(_conv_event(900, 1, "[bold red]not bold[/] [@click=app.quit]click me[/] \x1b[2J"))
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_conversation(pilot, 1)
+        lines = app.screen.query_one(ThreadView).plain_lines()
+        assert "▎ [bold red]not bold[/] [@click=app.quit]click me[/] ␛[2J" in lines
+        text = screen_text(app)
+        assert "\x1b" not in text and "␛[31mEvil⟨U+202E⟩gnp.exe" not in text  # not in the Mine tab
+        await pilot.press("3")
+        await wait_until(pilot, lambda: "␛[31mEvil⟨U+202E⟩gnp.exe" in screen_text(app), what="escaped name in the All tab")
+
+
+async def test_wide_characters_line_up() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        qlist = app.screen.query_one(QueueList)
+        width = qlist.scrollable_content_region.width
+        for option in qlist._options:
+            for row in str(option.prompt).split("\n"):
+                assert cell_len(row) == width, row  # every row, CJK/emoji/combining or not, is exactly as wide
+        await pilot.press("j", "j", "enter")  # Li Wei 👩‍👩‍👧 李伟
+        thread = app.screen.query_one(ThreadView)
+        widths = {strip.cell_length for i in range(len(thread.blocks)) for strip in thread._block_strips(i, thread._width)}
+        assert widths == {thread._width}
+        card = [line for line in thread.plain_lines() if line.startswith("▎ │")]
+        assert len({cell_len(line) for line in card}) == 1 and any("絹 🧣" in line for line in card)
+
+
+async def test_thousand_message_thread_stays_fast() -> None:
+    events = fixed_events()
+    events += [_conv_event(1000 + i, 1, f"message {i} " + "lorem ipsum dolor sit amet " * (i % 7), minutes_ago=1000 - i, kind="inbound" if i % 2 else "reply") for i in range(1000)]
+    app = make_app(events)
+    async with app.run_test(size=SIZE) as pilot:
+        started = time.perf_counter()
+        await open_conversation(pilot, 1)
+        thread = app.screen.query_one(ThreadView)
+        await wait_until(pilot, lambda: len(thread.blocks) > 1000, what="thread")
+        opened = time.perf_counter() - started
+        assert thread.scroll_y == thread.max_scroll_y > 1000  # opened at the latest message
+        # jump through the whole thread: each frame renders only the visible lines
+        started = time.perf_counter()
+        for y in range(thread.max_scroll_y, -1, -40):
+            thread.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause(0)
+        scrolled = time.perf_counter() - started
+        assert opened < 3.0 and scrolled < 3.0, (opened, scrolled)
+        await pilot.press("end")
+        assert thread.scroll_y == thread.max_scroll_y
+        await pilot.press("home")
+        assert thread.scroll_y == 0
+        app.workspace.feed([_conv_event(5000, 1, "the newest")])
+        await wait_until(pilot, lambda: thread.blocks[-1].body == "the newest", what="appended")
