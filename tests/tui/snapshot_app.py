@@ -194,6 +194,12 @@ class FakeWorkspace:
     def resolve(self, conversation_id: int) -> str:
         return self._enqueue("resolve", conversation_id)
 
+    def snooze(self, conversation_id: int, until_iso: str) -> str:
+        return self._enqueue("snooze", conversation_id, until=until_iso)
+
+    def transfer(self, conversation_id: int, *, to_advisor: str | None = None, to_hub: str | None = None, note: str = "") -> str:
+        return self._enqueue("transfer", conversation_id, to_advisor=to_advisor, to_hub=to_hub, note=note)
+
     def draft(self, conversation_id: int) -> str:
         return self.drafts.get(conversation_id, "")
 

@@ -58,6 +58,10 @@ async def test_composer_modes_newlines_and_send() -> None:
         thread = app.screen.query_one(ThreadView)
         lines = thread.plain_lines()
         assert any(line.startswith("▎ You · now  sending…") for line in lines) and "▎ one" in lines
+        await pilot.press("ctrl+l")  # the lookbook from anywhere, the composer included
+        assert app.screen.lookbook_open and app.focused is app.screen.query_one("#lookbook-input")
+        await pilot.press("escape")
+        assert not app.screen.lookbook_open and app.focused is thread
 
 
 async def test_failed_send_shows_the_error_in_the_thread() -> None:
@@ -69,6 +73,8 @@ async def test_failed_send_shows_the_error_in_the_thread() -> None:
         thread = app.screen.query_one(ThreadView)
         await wait_until(pilot, lambda: any("⚠ not sent: Message not sent: too long" in line for line in thread.plain_lines()), what="error shown")
         await wait_until(pilot, lambda: "1 unsent (1 failed)" in screen_text(app), what="header count")
+        app.workspace.feed([{"seq": 0, "type": ev.LOCAL_CONNECTION, "at": NOW.isoformat(), "actor": "local", "data": {"state": "offline", "detail": "Connection refused. Retrying in 4 s."}}])
+        await wait_until(pilot, lambda: "○ offline · 1 unsent" in screen_text(app), what="offline in the header")
 
 
 async def test_drafts_are_kept_per_conversation() -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
+from ..domain.models import HUBS
 from .safe import safe_line
 
 if TYPE_CHECKING:
@@ -19,6 +20,10 @@ WORKSPACE_COMMANDS = [
     ("reply", "Reply", "Write to the client in the composer (r)"),
     ("note", "Internal note", "Write a note only advisors see (n)"),
     ("resolve", "Resolve conversation", "Close the open conversation, after a confirmation (shift+r)"),
+    ("snooze(1)", "Snooze 1 hour", "Hide the conversation from the queue for an hour"),
+    ("snooze(4)", "Snooze 4 hours", "Hide the conversation from the queue for four hours"),
+    ("snooze(24)", "Snooze until tomorrow", "Hide the conversation from the queue for a day"),
+    *((f"transfer('{code}')", f"Transfer to {hub.name}", f"Hand the conversation to the {hub.name} hub") for code, hub in HUBS.items()),
     ("tab('mine')", "Queue: Mine", "Conversations assigned to you (1)"),
     ("tab('hub')", "Queue: Hub", "Open conversations of your hub (2)"),
     ("tab('all')", "Queue: All", "Every conversation you can see (3)"),
@@ -49,8 +54,9 @@ class _ActionProvider(Provider):
         screen = self.screen
         out = []
         for action, title, help_text in self.commands:
-            name = action.split("(", 1)[0]
-            if screen.check_action(name, ()):
+            name, _, args = action.partition("(")
+            params = tuple(a.strip("'\" )") for a in args.split(",")) if args else ()
+            if screen.check_action(name, params):
                 out.append((action, title, help_text))
         return out
 

@@ -7,6 +7,8 @@ only for what changed.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from ...domain.models import Attachment, ConversationSummary
+from ...domain.models import HUBS, Attachment, ConversationSummary
 from ..commands import LookbookCommands, WorkspaceCommands
 from ..keys import SCREEN_BINDINGS
 from ..messages import StateChanged
@@ -131,15 +133,17 @@ class WorkspaceScreen(Screen[None]):
     # ---- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("claim", "reply", "note", "resolve"):
+        if action in ("claim", "reply", "note", "resolve", "snooze", "transfer"):
             cid = self.target_id()
             conv = self.workspace.state.conversations.get(cid) if cid is not None else None
             if conv is None:
                 return None
             if action == "claim":
                 return conv.status.value != "resolved" and conv.assignee != self.workspace.me.username or None
-            if action == "resolve":
+            if action in ("resolve", "snooze"):
                 return conv.status.value != "resolved" or None
+            if action == "transfer":
+                return conv.status.value != "resolved" and (not parameters or parameters[0] != conv.hub) or None
         return True
 
     def _ensure_open(self) -> int | None:
@@ -208,6 +212,21 @@ class WorkspaceScreen(Screen[None]):
         if confirmed:
             self.workspace.resolve(conversation_id)
             self.notify("Resolved.", timeout=3)
+
+    def action_snooze(self, hours: int) -> None:
+        cid = self.target_id()
+        if cid is None:
+            return
+        until = self.app.clock() + timedelta(hours=hours)
+        self.workspace.snooze(cid, until.isoformat())
+        self.notify(f"Snoozed for {hours} h.", timeout=3)
+
+    def action_transfer(self, hub: str) -> None:
+        cid = self.target_id()
+        if cid is None or hub not in HUBS:
+            return
+        self.workspace.transfer(cid, to_hub=hub)
+        self.notify(f"Transferring to {HUBS[hub].name}…", timeout=3)
 
     # ---- composer and lookbook messages ----------------------------------------------------
 

@@ -104,7 +104,8 @@ class Client360Pane(VerticalScroll):
         parts.append(consent)
         prefs = Text(f"prefers {CHANNEL_NAMES.get(c.preferred_channel, c.preferred_channel)}", st("c360--dim"))
         if c.contact_max_per_month is not None:
-            prefs.append(f" · at most {c.contact_max_per_month} contacts a month", st("c360--dim"))
+            n = c.contact_max_per_month
+            prefs.append(f" · at most {n} contact{'' if n == 1 else 's'} a month", st("c360--dim"))
         parts.append(prefs)
 
         if c.notes:

@@ -98,7 +98,10 @@ class ConversationPane(Vertical):
         if conv.status.value == "assigned" and conv.assignee == me:
             text.append("yours", st("title--mine"))
         elif conv.status.value == "assigned":
-            text.append(f"with {safe_line(conv.assignee)}", st("title--other"))
+            holder = self.workspace.state.advisors.get(conv.assignee or "")
+            text.append(f"with {safe_line(holder.name if holder else conv.assignee)}", st("title--other"))
         else:
             text.append(conv.status.value, st("title--other"))
+        text.no_wrap = True
+        text.overflow = "ellipsis"
         title.update(text)

@@ -45,6 +45,8 @@ class AdvisorHeader(Widget):
             self.refresh()
 
     def refresh_state(self) -> None:
+        detail = self.workspace.state.connection_detail
+        self.tooltip = Text(safe_line(detail)) if detail else None
         self.refresh()
 
     def _left(self) -> Text:
