@@ -200,6 +200,11 @@ class FakeWorkspace:
     def transfer(self, conversation_id: int, *, to_advisor: str | None = None, to_hub: str | None = None, note: str = "") -> str:
         return self._enqueue("transfer", conversation_id, to_advisor=to_advisor, to_hub=to_hub, note=note)
 
+    async def sign_in_again(self, password: str) -> None:
+        if password != "demo":
+            raise RuntimeError("wrong password")
+        self.feed([{"seq": 0, "type": ev.LOCAL_CONNECTION, "at": NOW.isoformat(), "actor": "local", "data": {"state": "live"}}])
+
     def draft(self, conversation_id: int) -> str:
         return self.drafts.get(conversation_id, "")
 

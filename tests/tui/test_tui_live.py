@@ -186,3 +186,30 @@ def _no_sleepy_timers(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(composer, "DRAFT_DELAY", 0.05)
     monkeypatch.setattr(lookbook, "SEARCH_DELAY", 0.05)
+
+
+async def test_expired_session_prompts_and_resumes_with_nothing_lost(database_url: str, seeded_template: Any, tmp_path: Any) -> None:
+    import asyncio
+
+    from advisor_console.client.session import open_workspace
+    from advisor_console.tui.screens.signin import SignInScreen
+    from conftest import start_live_server
+
+    server = start_live_server(database_url, seeded_template[1], token_ttl_seconds=2)
+    try:
+        ws = open_workspace(server.url, server.token("advisor"), root=tmp_path / "client")
+        app = _app(ws)
+        async with app.run_test(size=SIZE) as pilot:
+            cid = await _open_first_queued(pilot, app)
+            await asyncio.sleep(2.2)  # the server's token TTL is 2 s: inherent to what is tested
+            await pilot.press("r", *"still here", "ctrl+s")
+            await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen), what="sign-in prompt")
+            assert "signed out" in str(app.screen_stack[0].query_one("#header").render())
+            await pilot.press(*"wrong", "enter")
+            await wait_until(pilot, lambda: str(app.screen.query_one("#signin-error").render()) not in ("", "Signing in…"), what="refusal")
+            await pilot.press(*"demo", "enter")
+            await wait_until(pilot, lambda: any(m.body == "still here" for m in ws.state.threads.get(cid, [])), what="delivered after signing in")
+            assert ws.state.connection == "live" and not isinstance(app.screen, SignInScreen)
+        ws.cache.close()
+    finally:
+        server.stop()

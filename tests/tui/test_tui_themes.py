@@ -97,3 +97,27 @@ def test_stylesheets_use_theme_variables_only() -> None:
     for css in sources:
         css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
         assert not hard_coded.search(css), hard_coded.search(css)
+
+
+async def test_switching_theme_recolours_every_pane() -> None:
+    from advisor_console.tui.widgets.queue import QueueList
+    from advisor_console.tui.widgets.thread import ThreadView
+    from helpers import open_conversation
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_conversation(pilot, 1)
+        thread = app.screen.query_one(ThreadView)
+        qlist = app.screen.query_one(QueueList)
+
+        def note_bg() -> object:
+            index = next(i for i, b in enumerate(thread.blocks) if b.kind == "note")
+            return thread._block_strips(index, thread._width)[1]._segments[0].style.bgcolor
+
+        def name_colour() -> object:
+            return qlist.get_option("1").prompt.spans[1].style.color
+
+        before = (note_bg(), name_colour(), str(app.screen.query_one("#conversation-title").render().spans[0].style))
+        app.theme = "advisor-light"
+        await wait_until(pilot, lambda: note_bg() != before[0] and name_colour() != before[1], what="recoloured thread and queue")
+        assert str(app.screen.query_one("#conversation-title").render().spans[0].style) != before[2]

@@ -201,3 +201,17 @@ async def test_thousand_message_thread_stays_fast() -> None:
         assert thread.scroll_y == 0
         app.workspace.feed([_conv_event(5000, 1, "the newest")])
         await wait_until(pilot, lambda: thread.blocks[-1].body == "the newest", what="appended")
+
+
+async def test_refused_session_asks_to_sign_in_again() -> None:
+    from advisor_console.tui.screens.signin import SignInScreen
+    from advisor_console.tui.screens.workspace import WorkspaceScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.workspace.feed([{"seq": 0, "type": ev.LOCAL_CONNECTION, "at": NOW.isoformat(), "actor": "local", "data": {"state": "signed-out", "detail": "Token expired."}}])
+        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen), what="sign-in prompt")
+        await pilot.press(*"nope", "enter")
+        await wait_until(pilot, lambda: "wrong password" in str(app.screen.query_one("#signin-error").render()), what="refusal shown")
+        await pilot.press(*"demo", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, WorkspaceScreen) and app.workspace.state.connection == "live", what="resumed")

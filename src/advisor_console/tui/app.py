@@ -85,6 +85,7 @@ class AdvisorApp(App[None]):
         state = self.workspace.state
         if state.last_seq == 0 and not state.conversations:
             self.workspace.load_cached()
+            self._on_changes(Changes(queue=True, connection=True, outbox=True, advisors=True))
         self.theme = self._initial_theme
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))

@@ -27,6 +27,7 @@ WORKSPACE_COMMANDS = [
     ("tab('mine')", "Queue: Mine", "Conversations assigned to you (1)"),
     ("tab('hub')", "Queue: Hub", "Open conversations of your hub (2)"),
     ("tab('all')", "Queue: All", "Every conversation you can see (3)"),
+    ("sign_in", "Sign in again", "The server refused the session: sign in to resume sync"),
     ("focus_queue", "Focus the queue", "Move the focus to the queue (ctrl+o)"),
 ]
 

@@ -29,6 +29,7 @@ from ..widgets.lookbook import Lookbook
 from ..widgets.queue import QueueList, QueuePane
 from ..widgets.thread import ThreadView
 from .confirm import ConfirmScreen
+from .signin import SignInScreen
 
 
 class WorkspaceScreen(Screen[None]):
@@ -39,6 +40,7 @@ class WorkspaceScreen(Screen[None]):
         super().__init__(id="workspace")
         self.workspace = workspace
         self.open_id: int | None = None
+        self._asking_sign_in = False
 
     def compose(self) -> ComposeResult:
         yield AdvisorHeader(self.workspace, id="header")
@@ -97,6 +99,8 @@ class WorkspaceScreen(Screen[None]):
             self.notify(text, severity=level if level in ("information", "warning", "error") else "information", markup=False, timeout=8)
         if changes.connection or changes.outbox or changes.advisors:
             self.query_one(AdvisorHeader).refresh_state()
+        if changes.connection and self.workspace.state.connection == "signed-out":
+            self.action_sign_in()
         if changes.queue or changes.outbox:
             self.queue.refresh_rows(set(changes.conversations))
         if self.open_id is not None and self.open_id in changes.conversations:
@@ -133,6 +137,8 @@ class WorkspaceScreen(Screen[None]):
     # ---- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_in":
+            return self.workspace.state.connection == "signed-out"
         if action in ("claim", "reply", "note", "resolve", "snooze", "transfer"):
             cid = self.target_id()
             conv = self.workspace.state.conversations.get(cid) if cid is not None else None
@@ -212,6 +218,18 @@ class WorkspaceScreen(Screen[None]):
         if confirmed:
             self.workspace.resolve(conversation_id)
             self.notify("Resolved.", timeout=3)
+
+    def action_sign_in(self) -> None:
+        if self._asking_sign_in:
+            return
+        self._asking_sign_in = True
+
+        def done(ok: bool | None) -> None:
+            self._asking_sign_in = False
+            if ok:
+                self.notify("Signed in again: sync resumed.", timeout=4)
+
+        self.app.push_screen(SignInScreen(self.workspace), done)
 
     def action_snooze(self, hours: int) -> None:
         cid = self.target_id()

@@ -58,6 +58,7 @@ class ConversationPane(Vertical):
         self.border_title = "Conversation"
         self.composer.open_conversation(None)
         self.refresh_title()
+        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self.refresh_title), init=False)
 
     def open(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id

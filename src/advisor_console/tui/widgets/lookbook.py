@@ -72,6 +72,11 @@ class Lookbook(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Lookbook"
         self.border_subtitle = "enter/s share · esc close"
+        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self._refill), init=False)
+
+    def _refill(self) -> None:
+        if self._searched is not None and not self.searching:
+            self._fill()
 
     @property
     def currency(self) -> str:
