@@ -53,6 +53,7 @@ async def test_server_killed_twice_while_five_clients_send(server_db: tuple[str,
             acc = live.account("advisor", hub)
             queued = httpx.get(f"{server.url}/api/v1/conversations", params={"hub": hub, "status": "queued", "limit": 1}, headers=sup).json()["items"][0]
             ws = open_workspace(server.url, live.token(acc["username"]), root=tmp_path / f"c-{hub}")
+            ws.sync.backoff_cap = 2.0  # retry often: the test wants to see the ending, not the waiting
             workspaces.append(ws)
             targets.append(queued["id"])
         tasks = [asyncio.create_task(ws.start()) for ws in workspaces]

@@ -23,7 +23,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @BOTH_DATABASES
 @schema.exclude(path="/api/v1/events/stream").parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case: Any, live_server: LiveServer) -> None:
     headers = {"Authorization": f"Bearer {_token(live_server)}"}
     # Business rules rightly refuse some schema-valid requests (a snooze in the past, a

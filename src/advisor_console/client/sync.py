@@ -97,6 +97,7 @@ class SyncEngine:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self.auth_failed = False
+        self.backoff_cap = BACKOFF_CAP  # longest wait between retries (seconds)
 
     # ---- control ------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class SyncEngine:
                     self._on_auth_failure(err)
                     continue
                 attempt += 1
-                delay = err.retry_after if err.retry_after else backoff_delay(attempt)
+                delay = err.retry_after if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
                 state = "reconnecting" if attempt <= 3 else "offline"
                 self._set_connection(state, f"{err.message} Retrying in {delay:.0f} s.")
                 await asyncio.sleep(delay)
@@ -210,7 +211,7 @@ class SyncEngine:
                 log.exception("sync error")
                 attempt += 1
                 self._set_connection("offline", f"Unexpected answer from the server ({type(exc).__name__}).")
-                await asyncio.sleep(backoff_delay(attempt))
+                await asyncio.sleep(backoff_delay(attempt, cap=self.backoff_cap))
 
     # ---- out: outbox ---------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ class SyncEngine:
                 if err.auth_failed:
                     continue
                 attempt += 1
-                delay = err.retry_after if err.retry_after else backoff_delay(attempt)
+                delay = err.retry_after if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
                 try:
                     await asyncio.wait_for(self._outbox_wake.wait(), delay)
                 except TimeoutError:
@@ -287,6 +288,6 @@ class SyncEngine:
             except Exception:  # noqa: BLE001
                 log.exception("outbox error")
                 attempt += 1
-                await asyncio.sleep(backoff_delay(attempt))
+                await asyncio.sleep(backoff_delay(attempt, cap=self.backoff_cap))
                 continue
             await self._outbox_wake.wait()
