@@ -19,7 +19,7 @@ from advisor_console.tui.widgets.lookbook import LookbookResults
 from advisor_console.tui.widgets.queue import QueueList
 from advisor_console.tui.widgets.thread import ThreadView
 from conftest import LiveServer
-from helpers import notifications, wait_until
+from tui_helpers import notifications, wait_until
 
 SIZE = (160, 48)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
-from helpers import wait_until
+from tui_helpers import wait_until
 from snapshot_app import make_app
 
 SIZE = (160, 48)

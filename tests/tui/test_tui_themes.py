@@ -12,7 +12,7 @@ from textual.theme import Theme
 from advisor_console.config import config_file, load_settings, user_themes_dir
 from advisor_console.tui import themes as theme_mod
 from advisor_console.tui.themes import BUNDLED, ThemeFileError, load_themes, shipped_themes_dirs, theme_from_toml
-from helpers import notifications, wait_until
+from tui_helpers import notifications, wait_until
 from snapshot_app import make_app
 
 TUI = Path(theme_mod.__file__).parent
@@ -102,7 +102,7 @@ def test_stylesheets_use_theme_variables_only() -> None:
 async def test_switching_theme_recolours_every_pane() -> None:
     from advisor_console.tui.widgets.queue import QueueList
     from advisor_console.tui.widgets.thread import ThreadView
-    from helpers import open_conversation
+    from tui_helpers import open_conversation
 
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:

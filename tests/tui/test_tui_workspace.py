@@ -15,8 +15,8 @@ from advisor_console.domain import events as ev
 from advisor_console.tui.widgets.composer import Composer
 from advisor_console.tui.widgets.queue import QueueList
 from advisor_console.tui.widgets.thread import ThreadView
-from helpers import open_conversation, wait_until
-from screen_text import screen_text
+from tui_helpers import open_conversation, wait_until
+from tui_helpers import screen_text
 from snapshot_app import NOW, fixed_events, make_app
 
 SIZE = (160, 48)
@@ -215,3 +215,35 @@ async def test_refused_session_asks_to_sign_in_again() -> None:
         await wait_until(pilot, lambda: "wrong password" in str(app.screen.query_one("#signin-error").render()), what="refusal shown")
         await pilot.press(*"demo", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, WorkspaceScreen) and app.workspace.state.connection == "live", what="resumed")
+
+
+def test_every_binding_has_an_id_and_a_description() -> None:
+    from textual.binding import Binding
+
+    from advisor_console.tui.screens.confirm import ConfirmScreen
+    from advisor_console.tui.screens.signin import SignInScreen
+    from advisor_console.tui.screens.workspace import WorkspaceScreen
+    from advisor_console.tui.widgets.lookbook import Lookbook, LookbookResults
+
+    owners = [QueueList, ThreadView, Composer, Lookbook, LookbookResults, WorkspaceScreen, ConfirmScreen, SignInScreen]
+    seen = 0
+    for owner in owners:
+        for binding in owner.__dict__.get("BINDINGS", []):
+            assert isinstance(binding, Binding) and binding.id and binding.description, (owner.__name__, binding)
+            seen += 1
+    assert seen >= 20
+
+
+async def test_footer_keys_follow_the_focus() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_conversation(pilot, 1)
+
+        def shown() -> set[str]:
+            return {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+
+        assert {"Claim", "Reply", "Note", "Lookbook", "Resolve"} <= shown() and "Send" not in shown()
+        await pilot.press("r")
+        assert {"Send", "Reply/Note"} <= shown() and "Claim" not in shown()
+        await pilot.press("escape")
+        assert "Open" in shown()  # back in the queue

@@ -1,10 +1,14 @@
-"""Waiting helpers for Pilot tests: poll a condition, never sleep a fixed long time."""
+"""Helpers for Pilot tests: wait for a condition (never a fixed long sleep), open a
+conversation as the advisor would, read the screen as text."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 
@@ -32,3 +36,10 @@ async def open_conversation(pilot: Pilot, conversation_id: int) -> None:
     assert queue.highlighted_id == conversation_id, f"conversation {conversation_id} is not in the {queue.tab} tab"
     await pilot.press("enter")
     await wait_until(pilot, lambda: pilot.app.screen.open_id == conversation_id, what=f"conversation {conversation_id} open")
+
+
+def screen_text(app: App) -> str:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)

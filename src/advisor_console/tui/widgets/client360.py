@@ -6,7 +6,6 @@ worker (one fetch at a time: opening another conversation cancels the previous f
 
 from __future__ import annotations
 
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
