@@ -247,3 +247,10 @@ async def test_footer_keys_follow_the_focus() -> None:
         assert {"Send", "Reply/Note"} <= shown() and "Claim" not in shown()
         await pilot.press("escape")
         assert "Open" in shown()  # back in the queue
+
+
+async def test_time_to_first_frame_is_measured() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.first_frame_seconds is not None, what="ready")
+        assert 0 < app.first_frame_seconds < 5

@@ -51,6 +51,7 @@ class AdvisorApp(App[None]):
         self._pending: Changes | None = None
         self._theme_ready = False
         self.theme_errors: list[str] = []
+        self.first_frame_seconds: float | None = None  # set in on_ready (also logged)
         self._install_themes()
         self.sub_title = f"{workspace.me.name} · {workspace.me.hub}"
 
@@ -97,7 +98,8 @@ class AdvisorApp(App[None]):
 
     def on_ready(self) -> None:
         now = time.perf_counter()
-        self.log.info(f"first frame after {now - self._created:.3f} s (app created), {now - _STARTED:.3f} s (module imported)")
+        self.first_frame_seconds = now - self._created
+        self.log.info(f"first frame after {self.first_frame_seconds:.3f} s (app created), {now - _STARTED:.3f} s (module imported)")
 
     async def on_unmount(self) -> None:
         try:
