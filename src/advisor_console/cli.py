@@ -81,10 +81,20 @@ def run(server: ServerOpt = None, insecure: InsecureOpt = False) -> None:
         if cred is None:
             _fail(f"Not signed in to {url}. Run `advisor-console login --server {url}` (or set ADVISOR_CONSOLE_TOKEN).")
         token = cred.token  # type: ignore[union-attr]
-    _open_tui(url, token, settings, verify=not insecure)  # type: ignore[arg-type]
+
+        def remember(new_token: str) -> None:
+            # A token renewed through the sign-in prompt replaces the stored one.
+            try:
+                credentials.store(url, new_token, cred.username or "")  # type: ignore[union-attr]
+            except credentials.NoKeyring:
+                pass
+
+        _open_tui(url, token, settings, verify=not insecure, on_new_token=remember)  # type: ignore[arg-type]
+        return
+    _open_tui(url, token, settings, verify=not insecure)
 
 
-def _open_tui(url: str, token: str, settings: Any, *, verify: bool = True, on_exit: Any = None, cache_key: str | None = None) -> None:
+def _open_tui(url: str, token: str, settings: Any, *, verify: bool = True, on_exit: Any = None, cache_key: str | None = None, on_new_token: Any = None) -> None:
     from .client.api import ApiError
     from .client.session import open_workspace
 
@@ -96,6 +106,7 @@ def _open_tui(url: str, token: str, settings: Any, *, verify: bool = True, on_ex
         _fail(f"Cannot open the workstation: {err.message}")
     from .tui.app import AdvisorApp
 
+    workspace.on_new_token = on_new_token
     try:
         AdvisorApp(workspace, settings).run()
     finally:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
+
+from ..domain.models import HUB_CURRENCY
 from typing import Any, Mapping, Sequence
 
 # ---- countries ---------------------------------------------------------------------------
@@ -59,7 +61,6 @@ COUNTRIES: tuple[Country, ...] = (
     Country("VN", "Vietnam", "SIN", "SGD", "+84", 1, (("vn", "vi-VN", 1),)),
 )
 
-HUB_CURRENCY = {"FLR": "EUR", "NYC": "USD", "TYO": "JPY", "SEL": "KRW", "SHA": "CNY", "SIN": "SGD"}
 CURRENCIES = ("EUR", "USD", "JPY", "KRW", "CNY", "SGD")
 
 # ---- names -------------------------------------------------------------------------------

@@ -59,20 +59,23 @@ class Hub(BaseModel):
     code: str
     name: str
     tz: str
+    currency: str  # what the hub's clients see prices in
 
 
 HUBS: dict[str, Hub] = {
     h.code: h
     for h in (
-        Hub(code="FLR", name="Florence", tz="Europe/Rome"),
-        Hub(code="NYC", name="New York", tz="America/New_York"),
-        Hub(code="TYO", name="Tokyo", tz="Asia/Tokyo"),
-        Hub(code="SEL", name="Seoul", tz="Asia/Seoul"),
-        Hub(code="SHA", name="Shanghai", tz="Asia/Shanghai"),
-        Hub(code="SIN", name="Singapore", tz="Asia/Singapore"),
+        Hub(code="FLR", name="Florence", tz="Europe/Rome", currency="EUR"),
+        Hub(code="NYC", name="New York", tz="America/New_York", currency="USD"),
+        Hub(code="TYO", name="Tokyo", tz="Asia/Tokyo", currency="JPY"),
+        Hub(code="SEL", name="Seoul", tz="Asia/Seoul", currency="KRW"),
+        Hub(code="SHA", name="Shanghai", tz="Asia/Shanghai", currency="CNY"),
+        Hub(code="SIN", name="Singapore", tz="Asia/Singapore", currency="SGD"),
     )
 }
 
+
+HUB_CURRENCY: dict[str, str] = {h.code: h.currency for h in HUBS.values()}
 
 # Which hub serves a client's country; Florence serves the rest of the world.
 COUNTRY_HUB: dict[str, str] = {

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from ..domain.models import HUBS
+from ..domain.models import HUB_CURRENCY, HUBS  # noqa: F401 - HUB_CURRENCY is re-exported for the widgets
 
 if TYPE_CHECKING:
     from rich.style import Style
@@ -19,7 +19,6 @@ TIER_NAMES = {"none": "—", "silver": "Silver", "gold": "Gold", "platinum": "Pl
 STATUS_MARKS = {"queued": "●", "assigned": "◆", "snoozed": "z", "resolved": "✓"}
 
 # The currency each hub sells in (the lookbook shows prices in it).
-HUB_CURRENCY = {"FLR": "EUR", "NYC": "USD", "TYO": "JPY", "SEL": "KRW", "SHA": "CNY", "SIN": "SGD"}
 _SYMBOL = {"EUR": "€", "USD": "$", "JPY": "¥", "KRW": "₩", "CNY": "CN¥", "SGD": "S$", "GBP": "£", "CHF": "CHF "}
 _NO_DECIMALS = {"JPY", "KRW"}
 
