@@ -203,3 +203,24 @@ async def test_a_stream_that_is_not_an_event_stream(bad_server: tuple[str, Misbe
     srv.routes["/api/v1/events/stream"] = lambda h: _send(h, 200, b"<html>captive portal</html>", "text/html")
     ws = await _run_workspace(url, tmp_path, lambda ws: "not an event stream" in ws.state.connection_detail)
     assert ws.state.connection != "live"
+
+
+async def test_the_workstation_shows_a_garbage_server_in_its_header(bad_server: tuple[str, Misbehaving], tmp_path: Path) -> None:
+    from advisor_console.config import Settings
+    from advisor_console.tui.app import AdvisorApp
+    from advisor_console.tui.widgets.header import AdvisorHeader
+
+    url, srv = bad_server
+    srv.routes["/api/v1/events"] = lambda h: _send(h, 200, b"\x1b[2J{garbage")
+    ws = open_workspace(url, "token", root=tmp_path)
+    app = AdvisorApp(ws, Settings())
+    async with app.run_test(size=(160, 40)) as pilot:
+        deadline = time.monotonic() + 15
+        while ws.state.connection not in ("reconnecting", "offline"):
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        header = app.screen.query_one(AdvisorHeader)
+        shown = str(header.render())
+        assert ("reconnecting" in shown or "offline" in shown) and "\x1b" not in shown
+        assert app.is_running
