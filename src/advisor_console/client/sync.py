@@ -203,7 +203,7 @@ class SyncEngine:
                     self._on_auth_failure(err)
                     continue
                 attempt += 1
-                delay = err.retry_after if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
+                delay = min(err.retry_after, self.backoff_cap) if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
                 state = "reconnecting" if attempt <= 3 else "offline"
                 self._set_connection(state, f"{err.message} Retrying in {delay:.0f} s.")
                 await asyncio.sleep(delay)
@@ -279,7 +279,7 @@ class SyncEngine:
                 if err.auth_failed:
                     continue
                 attempt += 1
-                delay = err.retry_after if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
+                delay = min(err.retry_after, self.backoff_cap) if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
                 try:
                     await asyncio.wait_for(self._outbox_wake.wait(), delay)
                 except TimeoutError:
