@@ -213,3 +213,44 @@ async def test_expired_session_prompts_and_resumes_with_nothing_lost(database_ur
         ws.cache.close()
     finally:
         server.stop()
+
+
+async def test_opens_from_the_cache_while_the_server_is_down(live_server: LiveServer, tmp_path: Any) -> None:
+    """The second start shows the last known queue, thread and client profile before (and
+    without) any answer from the server, with the outage in the header."""
+    from advisor_console.client.session import open_workspace
+    from advisor_console.tui.widgets.client360 import Client360Pane
+    from advisor_console.tui.widgets.header import AdvisorHeader
+
+    token = live_server.token("advisor")
+    root = tmp_path / "client"
+    ws = open_workspace(live_server.url, token, root=root)
+    app = _app(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        cid = await _open_first_queued(pilot, app)
+        client_id = ws.state.conversations[cid].client_id
+        await wait_until(pilot, lambda: ws.cached_client_360(client_id) is not None, what="profile cached")
+        name = ws.state.conversations[cid].client_name
+    ws.cache.close()
+    live_server.stop()
+
+    offline = open_workspace(live_server.url, token, root=root)
+    app = _app(offline)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = _screen(app)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: screen.queue.list.option_count > 1, what="queue from the cache")
+        await wait_until(pilot, lambda: offline.state.connection in ("reconnecting", "offline"), what="outage noticed")
+        header = str(screen.query_one(AdvisorHeader).render())
+        assert "reconnecting" in header or "offline" in header
+        from tui_helpers import open_conversation
+
+        await open_conversation(pilot, cid)
+        assert screen.query_one(ThreadView).blocks
+        pane = screen.query_one(Client360Pane)
+        assert pane.client is not None and pane.client.id == client_id and pane.client.name == name
+        await pilot.pause()
+        from tui_helpers import screen_text
+
+        assert screen_text(app).count(name) >= 2  # the thread's title and the client 360
+    offline.cache.close()
