@@ -131,7 +131,7 @@ class QueuePane(Vertical):
 
     # ---- rows ----------------------------------------------------------------------
 
-    def _row(self, conv: ConversationSummary, width: int, now: datetime, busy: set[int]) -> Text:
+    def _row(self, conv: ConversationSummary, width: int, now: datetime, busy: dict[int, bool]) -> Text:
         def st(name: str) -> Style:
             return without_background(self.list.get_component_rich_style(name))
 
@@ -155,7 +155,7 @@ class QueuePane(Vertical):
         line1 = Text.assemble(head, name, tail, no_wrap=True)
         preview = Text("  ", no_wrap=True)
         if conv.id in busy:
-            preview.append("sending… ", st("queue--pending"))
+            preview.append("not sent ⚠ " if busy[conv.id] else "sending… ", st("queue--pending"))
         elif conv.assignee and conv.assignee != self.workspace.me.username and status == "assigned":
             preview.append(f"@{safe_line(conv.assignee)} ", st("queue--preview"))
         preview.append(safe_line(conv.preview), st("queue--preview"))
@@ -169,7 +169,11 @@ class QueuePane(Vertical):
         qlist = self.list
         width = qlist.scrollable_content_region.width or 36
         now = self.app.clock()
-        busy = {p.conversation_id for p in self.workspace.state.pending if p.conversation_id is not None}
+        # conversation id -> True when one of its outbox items was refused (shown as "not sent").
+        busy: dict[int, bool] = {}
+        for p in self.workspace.state.pending:
+            if p.conversation_id is not None:
+                busy[p.conversation_id] = busy.get(p.conversation_id, False) or bool(p.error)
         convs = self.conversations()
         ids = [c.id for c in convs]
         if ids == self._ids and changed is not None:
