@@ -221,3 +221,27 @@ async def test_profile_notes_and_tasks_go_through_the_outbox(live_server: LiveSe
     finally:
         await ws.stop()
         await asyncio.wait_for(task, 5)
+
+
+async def test_refused_items_can_be_retried_or_discarded(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
+    a = live_server.account("advisor", "TYO")
+    b = live_server.account("advisor", "TYO", exclude=(a["username"],))
+    ws = make_workspace(b["username"])
+    task = asyncio.create_task(ws.start())
+    try:
+        await wait_for(lambda: ws.state.connection == "live")
+        cid = queued_conversation(ws)
+        httpx.post(f"{live_server.url}/api/v1/conversations/{cid}/claim", headers=live_server.headers(a["username"])).raise_for_status()
+        ws.send_message(cid, "too late")
+        await wait_for(lambda: bool(ws.failed_sends()), what="refused")
+        # The colleague hands it back; retrying now succeeds.
+        httpx.post(f"{live_server.url}/api/v1/conversations/{cid}/transfer", json={"to_hub": "TYO"}, headers=live_server.headers(a["username"])).raise_for_status()
+        assert ws.retry_failed() == 1
+        await wait_for(lambda: not ws.state.pending and any(m.body == "too late" for m in ws.state.threads[cid]), what="retried and delivered")
+        httpx.post(f"{live_server.url}/api/v1/conversations/{cid}/resolve", headers=live_server.headers(b["username"])).raise_for_status()
+        ws.send_message(cid, "after resolve")
+        await wait_for(lambda: bool(ws.failed_sends()))
+        assert ws.discard_failed() == 1 and not ws.state.pending and ws.cache.unsent_count() == 0
+    finally:
+        await ws.stop()
+        await asyncio.wait_for(task, 5)

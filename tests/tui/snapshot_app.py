@@ -205,6 +205,9 @@ class FakeWorkspace:
             raise RuntimeError("wrong password")
         self.feed([{"seq": 0, "type": ev.LOCAL_CONNECTION, "at": NOW.isoformat(), "actor": "local", "data": {"state": "live"}}])
 
+    def failed_sends(self) -> list[str]:
+        return [p.key for p in self.state.pending if p.error]
+
     def draft(self, conversation_id: int) -> str:
         return self.drafts.get(conversation_id, "")
 

@@ -254,3 +254,23 @@ async def test_opens_from_the_cache_while_the_server_is_down(live_server: LiveSe
 
         assert screen_text(app).count(name) >= 2  # the thread's title and the client 360
     offline.cache.close()
+
+
+async def test_refused_send_is_discarded_from_the_palette(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
+    from textual.command import CommandPalette
+
+    ws = make_workspace("advisor")
+    app = _app(ws)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        cid = await _open_first_queued(pilot, app)
+        other = live_server.account("advisor", "TYO", exclude=("advisor",))["username"]
+        async with httpx.AsyncClient(base_url=live_server.url) as http:
+            (await http.post(f"/api/v1/conversations/{cid}/claim", headers=live_server.headers(other))).raise_for_status()
+        await wait_until(pilot, lambda: ws.state.conversations[cid].assignee == other)
+        ws.send_message(cid, "refused reply")
+        await wait_until(pilot, lambda: bool(ws.failed_sends()), what="refused")
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"Discard failed", "enter")
+        await wait_until(pilot, lambda: not ws.state.pending, what="discarded")
+        assert ws.cache.unsent_count() == 0

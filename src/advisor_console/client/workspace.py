@@ -124,6 +124,22 @@ class Workspace:
         """available | busy | away | offline (away/offline hands open conversations back)."""
         return self.sync.enqueue("advisor_status", None, {"status": status}, target=self.me.username)
 
+    def failed_sends(self) -> list[str]:
+        """Keys of outbox items the server refused (kept, visibly, until retried or discarded)."""
+        return [p.key for p in self.state.pending if p.error]
+
+    def retry_failed(self) -> int:
+        keys = self.failed_sends()
+        for key in keys:
+            self.sync.retry_failed(key)
+        return len(keys)
+
+    def discard_failed(self) -> int:
+        keys = self.failed_sends()
+        for key in keys:
+            self.sync.discard(key)
+        return len(keys)
+
     # ---- drafts ---------------------------------------------------------------------
 
     def draft(self, conversation_id: int) -> str:

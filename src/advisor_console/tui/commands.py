@@ -27,6 +27,8 @@ WORKSPACE_COMMANDS = [
     ("tab('mine')", "Queue: Mine", "Conversations assigned to you (1)"),
     ("tab('hub')", "Queue: Hub", "Open conversations of your hub (2)"),
     ("tab('all')", "Queue: All", "Every conversation you can see (3)"),
+    ("retry_failed", "Retry failed sends", "Send again what the server refused (e.g. after a colleague released a claim)"),
+    ("discard_failed", "Discard failed sends", "Drop what the server refused from the outbox"),
     ("sign_in", "Sign in again", "The server refused the session: sign in to resume sync"),
     ("focus_queue", "Focus the queue", "Move the focus to the queue (ctrl+o)"),
 ]

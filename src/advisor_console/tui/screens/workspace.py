@@ -139,6 +139,8 @@ class WorkspaceScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sign_in":
             return self.workspace.state.connection == "signed-out"
+        if action in ("retry_failed", "discard_failed"):
+            return bool(self.workspace.failed_sends())
         if action in ("claim", "reply", "note", "resolve", "snooze", "transfer"):
             cid = self.target_id()
             conv = self.workspace.state.conversations.get(cid) if cid is not None else None
@@ -218,6 +220,14 @@ class WorkspaceScreen(Screen[None]):
         if confirmed:
             self.workspace.resolve(conversation_id)
             self.notify("Resolved.", timeout=3)
+
+    def action_retry_failed(self) -> None:
+        count = self.workspace.retry_failed()
+        self.notify(f"Sending {count} refused item(s) again.", timeout=4)
+
+    def action_discard_failed(self) -> None:
+        count = self.workspace.discard_failed()
+        self.notify(f"Discarded {count} refused item(s).", timeout=4)
 
     def action_sign_in(self) -> None:
         if self._asking_sign_in:
