@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ...domain.models import Client, Client360, ClientNotesIn, Page, Product, Task, TaskIn, TaskUpdateIn
-from .. import services
+from .. import search, services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
-from ..tables import ProductRow, PurchaseRow, TaskRow
+from ..tables import PurchaseRow, TaskRow
 from .conversations import Id, IdempotencyKey, _decode_cursor, _encode_cursor, write
 
 router = APIRouter(prefix="/api/v1", tags=["clients", "tasks", "products"])
@@ -59,15 +59,7 @@ def search_products(
     cursor: str | None = None,
 ) -> Page[Product]:
     require(advisor, *READERS)
-    stmt = select(ProductRow)
-    for word in q.lower().split()[:8]:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(ProductRow.search_text.like(f"%{escaped}%", escape="\\"))
-    if category:
-        stmt = stmt.where(ProductRow.category == category)
-    after = _decode_cursor(cursor)
-    if after is not None:
-        stmt = stmt.where(ProductRow.id > after)
-    rows = session.execute(stmt.order_by(ProductRow.id).limit(limit + 1)).scalars().all()
+    stmt = search.product_query(session, q, category, _decode_cursor(cursor), limit + 1)
+    rows = session.execute(stmt).scalars().all()
     items = [r.to_model() for r in rows[:limit]]
     return Page[Product](items=items, next_cursor=_encode_cursor(items[-1].id) if len(rows) > limit else None)

@@ -1,0 +1,105 @@
+"""Lookbook search: every word of the query is a substring of the product's `search_text`
+(lower-cased name, SKU, line, colours and materials), all words must match, results in
+product id order, paged by id.
+
+The substring match is served by an index, never by a scan, for every word of three
+characters or more:
+- SQLite: `product_fts`, an FTS5 table with the trigram tokenizer over `product.search_text`
+  (external content, kept in sync by triggers; migration 0003). Each word becomes one FTS5
+  string literal (a phrase of its trigrams, i.e. a substring match), so no character of
+  the query is ever FTS5 syntax: quotes, `*`, `^`, `-`, `NEAR`, parentheses are text.
+- PostgreSQL: a pg_trgm GIN index on `search_text` serves `LIKE '%word%'`. Each search
+  plans with the actual patterns (custom plans): a generic plan of `LIKE $1` cannot tell
+  a rare word (index) from a common one (walk the primary key and stop at the page).
+
+Words of one or two characters have no trigram (nor, on PostgreSQL, words without a run
+of three letters or digits, as pg_trgm ignores punctuation): they are checked on the rows
+the indexed words found, or, when the query has only such words, by walking products in
+id order until the page is full (fast for common strings, a full scan for rare ones).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Integer, column, func, select, table, text
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from .tables import ProductRow
+
+MAX_WORDS = 8
+TRIGRAM = 3  # the shortest word an n-gram index can serve
+
+_FTS = table("product_fts", column("rowid", Integer))
+_fts_available: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()
+
+
+def words_of(q: str) -> list[str]:
+    return q.lower().split()[:MAX_WORDS]
+
+
+def fts_phrase(word: str) -> str:
+    """An FTS5 string literal: the word as text, whatever characters it holds."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def like_pattern(word: str) -> str:
+    """`%word%` with LIKE's wildcards and the escape character taken literally (escape `\\`)."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def pg_trigram_indexable(word: str) -> bool:
+    """Whether pg_trgm can narrow `LIKE '%word%'`: it takes trigrams from runs of letters
+    and digits only, so a word needs such a run of three or more (else the index would be
+    read whole, slower than walking the table)."""
+    run = 0
+    for ch in word:
+        run = run + 1 if ch.isalnum() else 0
+        if run >= TRIGRAM:
+            return True
+    return False
+
+
+def has_fts(session: Session) -> bool:
+    """Whether this SQLite database has the product_fts table (cached per engine)."""
+    engine = session.get_bind()
+    found = _fts_available.get(engine)
+    if found is None:
+        found = bool(session.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'product_fts'")).first())
+        _fts_available[engine] = found
+    return found
+
+
+def product_query(session: Session, q: str, category: str | None, after: int | None, limit: int) -> Select[Any]:
+    """The statement of one page (`limit` rows; ask for one more to know if there is a next)."""
+    words = words_of(q)
+    long_words = [w for w in words if len(w) >= TRIGRAM]
+    short_words = [w for w in words if len(w) < TRIGRAM]
+    dialect = session.get_bind().dialect.name
+    key: Any = ProductRow.id
+    if dialect == "sqlite" and long_words and has_fts(session):
+        stmt = select(ProductRow).select_from(_FTS).join(ProductRow, ProductRow.id == _FTS.c.rowid)
+        stmt = stmt.where(text("product_fts MATCH :fts_query").bindparams(fts_query=" AND ".join(fts_phrase(w) for w in long_words)))
+        key = _FTS.c.rowid  # FTS5 hands rowids out in order, and stops at the limit
+        for word in short_words:
+            stmt = stmt.where(func.instr(ProductRow.search_text, word) > 0)
+    else:
+        stmt = select(ProductRow)
+        if dialect == "postgresql":
+            # Custom plans for this transaction's statements (see the module docstring).
+            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            for word in words:
+                if pg_trigram_indexable(word):
+                    stmt = stmt.where(ProductRow.search_text.like(like_pattern(word)))  # `\` is PostgreSQL's default escape
+                else:  # the same test, in a form the planner will not answer from the trigram index
+                    stmt = stmt.where(func.strpos(ProductRow.search_text, word) > 0)
+        else:
+            for word in words:
+                stmt = stmt.where(ProductRow.search_text.like(like_pattern(word), escape="\\"))
+    if category:
+        stmt = stmt.where(ProductRow.category == category)
+    if after is not None:
+        stmt = stmt.where(key > after)
+    return stmt.order_by(key).limit(limit)
