@@ -24,6 +24,7 @@ previews); CR LF becomes LF; tabs become spaces so cell widths stay predictable.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 ZWJ = "\u200d"
@@ -70,10 +71,20 @@ def _joiner_allowed(prev: str, nxt: str, joiner: str) -> bool:
     return _is_complex_script_letter(prev) and _is_complex_script_letter(nxt)
 
 
+# Every character the loop below may change; text without any is returned as it is (the
+# common case, and the fast one: one regex search instead of a Python loop per character).
+_SUSPECT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\u061c"
+    "\ufeff\u180e\u034f\u115f\u1160\u3164\uffa0\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]"
+)
+
+
 def safe(s: str | None, *, multiline: bool = True) -> str:
     """`s` with terminal controls, bidi tricks and disguising invisibles made visible."""
     if not s:
         return ""
+    if _SUSPECT.search(s) is None:
+        return s
     s = s.replace("\r\n", "\n")
     out: list[str] = []
     n = len(s)

@@ -1,20 +1,31 @@
 """The thread of one conversation, drawn with the line API.
 
 One `ThreadView` shows any number of messages without a widget per message: each message
-is a block of wrapped lines (rendered once per width and theme, then cached); the view
-keeps the start line of every block and `render_line` finds the block with a bisection,
-so scrolling a 1,000-message thread costs the same as a 10-message one.
+is a block of wrapped lines. The view keeps the height and start line of every block and
+`render_line` finds the block with a bisection; a block is rendered (styled, wrapped,
+cut into strips) only when one of its lines is on screen, and that rendering is kept
+(per width and theme, in an LRU cache).
+
+Heights are worked out without rendering (`block_height`: the same line breaks Rich would
+make, from the plain text). A long thread that is opened (or changed above what is
+measured) is measured from its end: enough blocks to fill the view at once, the older
+ones in the background a few milliseconds at a time, each batch put on top with the
+scroll offset moved by as many lines, so what is on screen stays put. Opening a
+1,000-message conversation therefore costs about a screenful, not the whole thread.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
+from time import perf_counter
 from typing import Any
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -22,8 +33,18 @@ from textual.strip import Strip
 from ..keys import CONVERSATION_BINDINGS, THREAD_BINDINGS
 from ..safe import safe, safe_line
 
+try:  # the function Text.wrap breaks lines with; counting its breaks is counting lines
+    from rich._wrap import divide_line as _divide_line
+except ImportError:  # pragma: no cover - a Rich without it: measure by wrapping
+    _divide_line = None
+
 BAR = "▎ "
 NOTE_BAR = "▌ "
+NOTE_LABEL = " NOTE "
+NOTE_HEAD = " internal, never sent to the client · "
+CARD_LINES = 4  # title, name, detail, bottom rule
+SYNC_BLOCKS = 64  # changes measuring more blocks than this are measured from the end, lazily
+SLICE_SECONDS = 0.004  # one background measuring step
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,47 @@ def cards_of(attachments: list[Any]) -> tuple[Card, ...]:
     return tuple(cards)
 
 
+def _head_parts(block: Block) -> list[tuple[str, str]]:
+    """The first line of a message block as (text, component class) pieces."""
+    parts: list[tuple[str, str]] = []
+    if block.kind == "note":
+        parts += [(NOTE_LABEL, "thread--note-label"), (NOTE_HEAD, "thread--note-head"), (safe_line(block.author), "thread--note-head")]
+    else:
+        parts.append((safe_line(block.author), "thread--inbound-head" if block.kind == "inbound" else "thread--reply-head"))
+    parts.append((f" · {block.time}", "thread--time"))
+    if block.status == "sending":
+        parts.append(("  sending…", "thread--pending"))
+    elif block.status:
+        parts.append((f"  ⚠ not sent: {safe_line(block.status)}", "thread--error"))
+    return parts
+
+
+def _system_parts(block: Block) -> list[tuple[str, str]]:
+    return [("· ", "thread--system"), (safe_line(block.body), "thread--system"), (f" · {block.time}", "thread--time")]
+
+
+def _wrapped_lines(line: str, width: int) -> int:
+    """How many lines `Text(line).wrap(console, width, overflow="fold")` gives (no newlines in `line`)."""
+    if _divide_line is None:  # pragma: no cover
+        from rich.console import Console
+
+        return len(Text(line).wrap(Console(width=width), width, overflow="fold"))
+    if len(line) <= width and line.isascii():
+        return 1
+    return len(_divide_line(line, width, fold=True)) + 1
+
+
+def block_height(block: Block, width: int) -> int:
+    """The number of lines `ThreadView` draws for `block` at `width`, without drawing it."""
+    inner = max(4, width - 2)
+    if block.kind == "system":
+        return _wrapped_lines("".join(t for t, _ in _system_parts(block)), inner) + 1
+    height = _wrapped_lines("".join(t for t, _ in _head_parts(block)), inner)
+    if block.body:
+        height += sum(_wrapped_lines(line, inner) for line in safe(block.body).split("\n"))
+    return height + CARD_LINES * len(block.cards) + 1
+
+
 class ThreadView(ScrollView, can_focus=True):
     """Messages, notes, product cards, system events and pending sends of one conversation."""
 
@@ -86,10 +148,12 @@ class ThreadView(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self._blocks: list[Block] = []
-        self._offsets: list[int] = []  # first line of each block
-        self._heights: list[int] = []
-        self._strips: dict[str, list[Strip]] = {}
+        self._top = 0  # blocks before this index are not measured yet (the background does them)
+        self._heights: list[int] = []  # of blocks _top, _top + 1, …
+        self._offsets: list[int] = []  # their first lines, counted from block _top
+        self._strips: LRUCache[Block, list[Strip]] = LRUCache(1024)
         self._width = 0
+        self._generation = 0  # bumps when measuring restarts: stale background steps stop
         self.empty_text = "No conversation open. Choose one in the queue and press enter."
 
     # ---- content ------------------------------------------------------------------
@@ -100,7 +164,12 @@ class ThreadView(ScrollView, can_focus=True):
 
     @property
     def line_count(self) -> int:
-        return (self._offsets[-1] + self._heights[-1]) if self._blocks else 0
+        return (self._offsets[-1] + self._heights[-1]) if self._heights else 0
+
+    @property
+    def measuring(self) -> bool:
+        """True while older blocks are still being measured in the background."""
+        return self._top > 0
 
     def set_blocks(self, blocks: list[Block], *, scroll_end: bool = False) -> None:
         """Show `blocks`; blocks whose key did not change keep their rendering."""
@@ -110,12 +179,17 @@ class ThreadView(ScrollView, can_focus=True):
             if old.key != new.key:
                 break
             common += 1
-        keep = {b.key for b in blocks}
-        for old in self._blocks[common:]:
-            if old.key not in keep:
-                self._strips.pop(old.key, None)
         self._blocks = self._blocks[:common] + list(blocks[common:])
-        self._measure_from(common)
+        width = self._content_width()
+        if width != self._width:
+            self._width = width
+            self._strips.clear()
+            common = 0
+        if common < self._top or len(self._blocks) - common > SYNC_BLOCKS:
+            self._measure_from_end()
+            at_end = True
+        else:
+            self._measure_from(common)
         if scroll_end or at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         self.refresh()
@@ -130,26 +204,75 @@ class ThreadView(ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(10, self.scrollable_content_region.width or self.size.width or 60)
 
+    def _set_heights(self, heights: list[int]) -> None:
+        self._heights = heights
+        self._offsets = [0, *accumulate(heights)][:-1] if heights else []
+        self.virtual_size = Size(self._width, self.line_count if self._blocks else 1)
+
     def _measure_from(self, start: int) -> None:
-        width = self._content_width()
-        if width != self._width:
-            self._width = width
-            self._strips.clear()
-            start = 0
-        del self._offsets[start:]
-        del self._heights[start:]
-        line = (self._offsets[start - 1] + self._heights[start - 1]) if start else 0
-        for i in range(start, len(self._blocks)):
-            self._offsets.append(line)
-            height = len(self._block_strips(i, width))
-            self._heights.append(height)
-            line += height
-        self.virtual_size = Size(width, line if self._blocks else 1)
+        """Measure blocks `start`… now (`start` >= the first measured block)."""
+        width = self._width
+        heights = self._heights[: start - self._top]
+        heights += [block_height(block, width) for block in self._blocks[start:]]
+        self._set_heights(heights)
+
+    def _measure_from_end(self) -> None:
+        """Measure the last blocks, enough to fill the view twice; the rest in the background."""
+        self._generation += 1
+        width, blocks = self._width, self._blocks
+        need = 2 * max(self.size.height, 24)
+        heights: list[int] = []
+        total = 0
+        index = len(blocks)
+        while index > 0 and total < need:
+            index -= 1
+            heights.append(block_height(blocks[index], width))
+            total += heights[-1]
+        heights.reverse()
+        self._top = index
+        self._set_heights(heights)
+        if index:
+            self.call_after_refresh(self._measure_older, self._generation)
+
+    def _measure_older(self, generation: int) -> None:
+        """One background step: measure older blocks for a few ms and put them on top."""
+        if generation != self._generation or not self._top:
+            return
+        width, blocks = self._width, self._blocks
+        deadline = perf_counter() + SLICE_SECONDS
+        older: list[int] = []
+        index = self._top
+        while index > 0:
+            index -= 1
+            older.append(block_height(blocks[index], width))
+            if len(older) % 16 == 0 and perf_counter() > deadline:
+                break
+        older.reverse()
+        added = sum(older)
+        scroll_y = self.scroll_y
+        self._top = index
+        self._set_heights(older + self._heights)
+        self.set_scroll(None, scroll_y + added)  # the same lines stay in view
+        self.refresh()
+        if index:
+            self.call_after_refresh(self._measure_older, generation)
 
     def on_resize(self) -> None:
-        if self._content_width() != self._width:
-            self._measure_from(0)
+        width = self._content_width()
+        if width != self._width and self._blocks:
+            at_end = self.scroll_y >= self.max_scroll_y - 1
+            self._width = width
+            self._strips.clear()
+            if len(self._blocks) > SYNC_BLOCKS:
+                self._measure_from_end()
+                at_end = True
+            else:
+                self._top = 0
+                self._measure_from(0)
+            if at_end:
+                self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
             self.refresh()
+        self._width = width
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -169,18 +292,32 @@ class ThreadView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if line >= self.line_count:
             return Strip.blank(width, base)
-        index = bisect_right(self._offsets, line) - 1
-        strips = self._block_strips(index, self._width)
-        strip = strips[line - self._offsets[index]]
+        j = bisect_right(self._offsets, line) - 1
+        strips = self._block_strips(self._top + j, self._width)
+        row = line - self._offsets[j]
+        if len(strips) != self._heights[j]:  # pragma: no cover - block_height disagrees with the drawing
+            self.call_later(self._correct, self._top + j)
+            if row >= len(strips):
+                return Strip.blank(width, base)
+        strip = strips[row]
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, line)
+
+    def _correct(self, index: int) -> None:  # pragma: no cover - a safety net
+        """Trust the drawing over the measure for one block."""
+        j = index - self._top
+        if 0 <= j < len(self._heights) and index < len(self._blocks):
+            heights = list(self._heights)
+            heights[j] = len(self._block_strips(index, self._width))
+            self._set_heights(heights)
+            self.refresh()
 
     def _block_strips(self, index: int, width: int) -> list[Strip]:
         block = self._blocks[index]
-        strips = self._strips.get(block.key)
-        if strips is None or width != self._width:
-            strips = self._render_block(block, width)
-            if width == self._width:
-                self._strips[block.key] = strips
+        if width != self._width:
+            return self._render_block(block, width)
+        strips = self._strips.get(block)
+        if strips is None:
+            strips = self._strips[block] = self._render_block(block, width)
         return strips
 
     def _render_block(self, block: Block, width: int) -> list[Strip]:
@@ -191,9 +328,10 @@ class ThreadView(ScrollView, can_focus=True):
         inner = max(4, width - 2)
 
         if block.kind == "system":
-            text = Text("· ", st("thread--system"))
-            text.append(safe_line(block.body), st("thread--system"))
-            text.append(f" · {block.time}", st("thread--time"))
+            (first, first_component), *rest = _system_parts(block)
+            text = Text(first, st(first_component))
+            for piece, component in rest:
+                text.append(piece, st(component))
             for part in text.wrap(console, inner, overflow="fold"):
                 lines.append((Text("  ") + part, base))
         else:
@@ -202,17 +340,8 @@ class ThreadView(ScrollView, can_focus=True):
             bar_style = st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar")
             bar = Text(NOTE_BAR if note else BAR, bar_style)
             head = Text()
-            if note:
-                head.append(" NOTE ", st("thread--note-label"))
-                head.append(" internal, never sent to the client · ", st("thread--note-head"))
-                head.append(safe_line(block.author), st("thread--note-head"))
-            else:
-                head.append(safe_line(block.author), st("thread--inbound-head" if block.kind == "inbound" else "thread--reply-head"))
-            head.append(f" · {block.time}", st("thread--time"))
-            if block.status == "sending":
-                head.append("  sending…", st("thread--pending"))
-            elif block.status:
-                head.append(f"  ⚠ not sent: {safe_line(block.status)}", st("thread--error"))
+            for piece, component in _head_parts(block):
+                head.append(piece, st(component))
             for part in head.wrap(console, inner, overflow="fold"):
                 lines.append((bar + part, fill))
             if block.body:

@@ -1,0 +1,100 @@
+"""The thread measures blocks without drawing them (`block_height`) and draws only what is
+on screen: the measure must agree with the drawing line for line, for every kind of block
+and text, at every width; and a long thread must open at its end, show its last message
+at once and end up fully measured."""
+
+from __future__ import annotations
+
+import random
+
+from rich.console import Console
+from textual.app import App, ComposeResult
+
+from advisor_console.tui.widgets.thread import Block, Card, ThreadView, block_height
+from hostile import HOSTILE
+from tui_helpers import wait_until
+
+TEXTS = [
+    *HOSTILE,
+    "",
+    "short",
+    "a" * 300,
+    "supercalifragilistic" * 12 + " then words " * 10,
+    "line one\nline two\n\nline four\n",
+    "\n\nleading blank lines",
+    "trailing spaces      \n      and leading",
+    "tab\tseparated\tcolumns",
+    "CRLF\r\nline endings\r\n",
+    "東京のお店で36.5のサイズを見せていただけますか？" * 4,
+    "서울에서 새벽 3시에 연락드립니다. 블루 색상이 있나요? " * 3,
+    "👩‍👩‍👧 family 🏳️‍🌈 flags 👍🏽 tones 🇯🇵🇰🇷 " * 5,
+    "e\u0301 combining marks a\u0308 o\u0302 " * 8,
+    "مرحبا، هل الحقيبة متوفرة باللون الأزرق؟ " * 4,
+    "\u202eevil override\u202c and \u200bzero width",
+]
+
+
+def _blocks() -> list[Block]:
+    rng = random.Random(3)
+    blocks = []
+    for i, text in enumerate(TEXTS):
+        for kind in ("inbound", "reply", "note", "system"):
+            cards = (Card(sku="SKU-1", name=text[:30] or "piece", price="¥ 420,000"),) if i % 5 == 0 and kind != "system" else ()
+            status = rng.choice(("", "", "sending", "refused: " + text[:40]))
+            author = rng.choice(("Aiko Mori", text[:25] or "x", "山田 花子 " * 5))
+            blocks.append(Block(key=f"b{i}{kind}", kind=kind, author=author, time=rng.choice(("09:12", "21 Nov 09:12")), body=text, cards=cards, status=status))
+    return blocks
+
+
+class _ThreadApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ThreadView(id="thread")
+
+
+async def test_measure_agrees_with_drawing_at_every_width() -> None:
+    app = _ThreadApp()
+    async with app.run_test(size=(100, 30)):
+        view = app.query_one(ThreadView)
+        blocks = _blocks()
+        view.set_blocks(blocks)
+        for width in (10, 11, 13, 17, 24, 40, 57, 80, 98):
+            for block in blocks:
+                drawn = len(view._render_block(block, width))
+                assert block_height(block, width) == drawn, (width, block)
+
+
+def test_measure_matches_rich_wrap_for_random_text() -> None:
+    """Fuzz the line counting against Rich's own wrapping (mixed widths, spaces, folds)."""
+    from advisor_console.tui.widgets.thread import _wrapped_lines
+
+    console = Console(width=200)
+    rng = random.Random(11)
+    alphabet = "abc de  fgh 東京 👍🏽 é x" + " " * 6
+    for _ in range(3000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 140)))
+        width = rng.randint(4, 60)
+        from rich.text import Text
+
+        assert _wrapped_lines(line, width) == len(Text(line).wrap(console, width, overflow="fold")), (line, width)
+
+
+async def test_long_thread_opens_at_its_end_then_measures_the_rest() -> None:
+    app = _ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ThreadView)
+        blocks = [Block(key=f"m{i}", kind="inbound" if i % 2 else "reply", author="A", time="09:12", body=f"message {i} " + "word " * (i % 40)) for i in range(1000)]
+        view.set_blocks(blocks, scroll_end=True)
+        assert view.measuring, "a long thread is measured from its end"
+        await pilot.pause()
+        assert "message 999" in " ".join(view.plain_lines()[-8:])
+        await wait_until(pilot, lambda: not view.measuring, what="the whole thread measured")
+        await pilot.pause()
+        total = sum(len(view._block_strips(i, view._width)) for i in range(len(blocks)))
+        assert view.line_count == total
+        assert view.scroll_y == view.max_scroll_y, "still at the end"
+        # what is on screen is the end of the thread
+        last = view._block_strips(len(blocks) - 1, view._width)
+        assert view.render_line(view.size.height - 1).text.rstrip() == last[-1].text.rstrip()
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert view.render_line(0).text.rstrip() == view._block_strips(0, view._width)[0].text.rstrip()
