@@ -79,6 +79,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmarks.common import _p, _row, format_table
+
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "tui.json"
 SIZE = (160, 48)
@@ -109,17 +111,6 @@ QUICK = {
     "words": 2,
     "tab_rounds": 4,
 }
-
-
-def _p(values: list[float], q: float) -> float:
-    """Percentile by nearest rank (no interpolation: a p95 of 20 samples is the 19th)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.4999)))
-    return ordered[rank - 1]
-
-
-def _row(name: str, value: float, unit: str, target: float | None, ok: bool | None, note: str = "") -> dict[str, Any]:
-    return {"name": name, "value": round(value, 3), "unit": unit, "target": target, "ok": ok, "note": note}
 
 
 # ---- the setting ---------------------------------------------------------------------------
@@ -704,20 +695,6 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
         encoding="utf-8",
     )
     return rows
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    head = ("benchmark", "value", "target", "ok", "note")
-    body = []
-    for r in rows:
-        value = f"{r['value']:,.1f} {r['unit']}" if r["unit"] != "x" else f"{r['value']:.2f} x"
-        target = "" if r["target"] is None else (f"<= {r['target']:g} {r['unit']}")
-        ok = "" if r["ok"] is None else ("yes" if r["ok"] else "NO")
-        body.append((r["name"], value, target, ok, r["note"]))
-    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)).rstrip(), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in body]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

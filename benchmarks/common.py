@@ -1,0 +1,63 @@
+"""What the benchmark modules share: percentiles, result rows, the table, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+
+def _p(values: list[float], q: float) -> float:
+    """Percentile by nearest rank (no interpolation: a p95 of 20 samples is the 19th)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.4999)))
+    return ordered[rank - 1]
+
+
+def _row(name: str, value: float | None, unit: str, target: float | None, ok: bool | None, note: str = "") -> dict[str, Any]:
+    """One result; `value` None (and `ok` None) when it could not be measured (say why in `note`)."""
+    return {"name": name, "value": None if value is None else round(value, 3), "unit": unit, "target": target, "ok": ok, "note": note}
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    head = ("benchmark", "value", "target", "ok", "note")
+    body = []
+    for r in rows:
+        if r["value"] is None:
+            value = "-"
+        else:
+            value = f"{r['value']:,.1f} {r['unit']}" if r["unit"] != "x" else f"{r['value']:.2f} x"
+        target = "" if r["target"] is None else (f"<= {r['target']:g} {r['unit']}")
+        ok = "" if r["ok"] is None else ("yes" if r["ok"] else "NO")
+        body.append((r["name"], value, target, ok, r["note"]))
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(head, widths)).rstrip(), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in body]
+    return "\n".join(lines)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine(pg_version: str | None = None) -> dict[str, Any]:
+    """Facts about where the figures were taken."""
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg_version,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
