@@ -12,28 +12,43 @@ from .. import __version__
 from . import errors
 from .db import is_sqlite, make_engine, migrate, normalise_url, writer
 from .deps import ServerState
-from .eventlog import EventBus, listen_postgres
+from .eventlog import EventBus, LogTail, listen_postgres
+from .background import BackgroundLoop
 from .limits import Limits, LimitsMiddleware
-from .routes import advisors, audit, auth, catalogue, conversations, events, inbound
+from .presence import listen_postgres as listen_presence
+from .presence import postgres_notifier
+from .routes import advisors, audit, auth, catalogue, conversations, events, inbound, presence, replies
 
 DEFAULT_TOKEN_TTL = 12 * 3600
 
 
-def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL, run_migrations: bool = True, limits: Limits | None = None) -> FastAPI:
+def create_app(
+    database_url: str,
+    *,
+    token_ttl_seconds: int = DEFAULT_TOKEN_TTL,
+    run_migrations: bool = True,
+    limits: Limits | None = None,
+    background_period: float = 1.0,
+) -> FastAPI:
     url = normalise_url(database_url)
     if run_migrations:
         migrate(url)
     engine = make_engine(url)
     bus = EventBus()
     bus.install(engine)
-    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds)
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine, events.sse_frame))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         if not is_sqlite(url):
             listen_postgres(url, bus, stop)
+            state.presence.notify_peers = postgres_notifier(engine)
+            listen_presence(url, state.presence, stop)
+        background = BackgroundLoop(state, period=background_period)  # snooze wake-ups, scheduled sends
+        background.start()
         yield
+        background.stop()
         stop.set()
         bus.notify()  # let open streams notice the shutdown
         engine.dispose()
@@ -47,7 +62,7 @@ def create_app(database_url: str, *, token_ttl_seconds: int = DEFAULT_TOKEN_TTL,
     app.state.server = state
     errors.install(app)
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
-    for module in (auth, advisors, conversations, catalogue, inbound, events, audit):
+    for module in (auth, advisors, conversations, catalogue, inbound, events, audit, replies, presence):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/api/v1/health", tags=["meta"], responses={429: errors.ERROR_RESPONSES[429]})

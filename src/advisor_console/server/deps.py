@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from ..domain.models import Advisor, Role
 from .errors import ApiError, forbidden
-from .eventlog import EventBus, utcnow
+from .eventlog import EventBus, LogTail, utcnow
+from .presence import PresenceHub
 from .security import token_digest
 from .tables import AdvisorRow, TokenRow
 
@@ -23,6 +24,8 @@ class ServerState:
     write_engine: Engine
     bus: EventBus
     token_ttl_seconds: int
+    presence: PresenceHub = field(default_factory=PresenceHub)  # who views/types where (not logged)
+    tail: LogTail | None = None  # the newest events, shared by this process's SSE streams
 
 
 def server_state(request: Request) -> ServerState:

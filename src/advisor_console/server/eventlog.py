@@ -13,8 +13,10 @@ a NOTIFY (sent at commit) wakes the streams of every other process too.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -101,6 +103,13 @@ def visible_to(advisor: Advisor) -> Any:
     )
 
 
+def is_visible(advisor: Advisor, hub: str | None, assignee: str | None, prev_hub: str | None, prev_assignee: str | None) -> bool:
+    """`visible_to` in Python, for an event's filtering columns (keep the two in step)."""
+    if advisor.role in (Role.supervisor, Role.trainer):
+        return True
+    return hub is None or hub == advisor.hub or assignee == advisor.username or prev_hub == advisor.hub or prev_assignee == advisor.username
+
+
 def read_after(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[list[Event], int]:
     """Events after `after` that `advisor` may see, and the seq the reader may advance to.
 
@@ -120,37 +129,42 @@ def read_after(session: Session, after: int, limit: int, advisor: Advisor) -> tu
 
 
 class EventBus:
-    """Wakes waiting streams (on any event loop, from any thread) when the log grows."""
+    """Wakes waiting streams (on any event loop, from any thread) when the log grows.
+
+    The waiters of one event loop share one asyncio.Event, so a commit costs one
+    `call_soon_threadsafe` per loop, not one per open stream."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
         self.version = 0
 
     def notify(self) -> None:
         with self._lock:
             self.version += 1
-            waiters = list(self._waiters)
-        for loop, ev in waiters:
+            pending = list(self._events.items())
+            self._events.clear()
+        for loop, ev in pending:
             try:
                 loop.call_soon_threadsafe(ev.set)
             except RuntimeError:  # loop closed
                 pass
 
-    async def wait(self, timeout: float) -> bool:
+    async def wait(self, timeout: float, version: int | None = None) -> bool:
+        """Until the next notify (True) or `timeout` (False). With `version`: at once if the
+        bus has moved past it, so a notify between reading the version and waiting is not lost."""
         loop = asyncio.get_running_loop()
-        ev = asyncio.Event()
-        entry = (loop, ev)
         with self._lock:
-            self._waiters.add(entry)
+            if version is not None and self.version != version:
+                return True
+            ev = self._events.get(loop)
+            if ev is None:
+                ev = self._events[loop] = asyncio.Event()
         try:
             await asyncio.wait_for(ev.wait(), timeout)
             return True
         except TimeoutError:
             return False
-        finally:
-            with self._lock:
-                self._waiters.discard(entry)
 
     def install(self, engine: Any) -> None:
         """Notify after every commit, on `engine`, of a session that appended events."""
@@ -178,6 +192,76 @@ class EventBus:
         def _after_rollback(session: Session) -> None:
             for key in ("appended", "next_seq", "event_lock"):
                 session.info.pop(key, None)
+
+
+class LogTail:
+    """The newest events of the log, read once per commit for every stream of this process.
+
+    Each SSE stream used to run its own query per commit: with hundreds of streams that is
+    hundreds of queries (and serialisations) per event. The tail reads what was appended
+    once, renders each event once (`render`), and keeps the last `capacity` in memory with
+    their filtering columns; a stream takes what its reader may see from here (filtered by
+    `is_visible`, the same rule as the SQL `visible_to`) and falls back to its own query only
+    when its cursor is older than the tail. Only event-loop code touches it (no thread
+    reads it while the lock-holding refresh writes it: the refresh's query runs in a
+    thread, the update of the lists on the loop).
+    """
+
+    def __init__(self, engine: Any, render: Callable[[Event], str], capacity: int = 5_000) -> None:
+        self.engine, self.render, self.capacity = engine, render, capacity
+        self.lo: int | None = None  # the tail holds every event with lo < seq <= head
+        self.head = 0
+        self.seqs: list[int] = []
+        self.items: list[tuple[str | None, str | None, str | None, str | None, str]] = []
+        self.version = -1  # the bus version the tail is known to be current for
+        self._lock: asyncio.Lock | None = None
+
+    def _read(self, after: int | None) -> tuple[int, int, list[tuple[int, Any, str]]]:
+        from sqlalchemy.orm import Session as session_class
+
+        with session_class(self.engine) as session:
+            head = session.execute(select(func.max(EventRow.seq))).scalar() or 0
+            lo = head if after is None else max(after, head - self.capacity)
+            rows = session.execute(select(EventRow).where(EventRow.seq > lo, EventRow.seq <= head).order_by(EventRow.seq)).scalars().all()
+            return lo, head, [(r.seq, (r.hub, r.assignee, r.prev_hub, r.prev_assignee), self.render(to_event(r))) for r in rows]
+
+    async def refresh(self, version: int) -> None:
+        """Bring the tail up to the log as committed at (or after) bus `version`."""
+        from starlette.concurrency import run_in_threadpool
+
+        if self.version >= version:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.version >= version:
+                return
+            lo, head, rows = await run_in_threadpool(self._read, None if self.lo is None else self.head)
+            if self.lo is None or lo > self.head:  # first read, or too far behind: start afresh
+                self.lo, self.seqs, self.items = lo, [], []
+            for seq, meta, frame in rows:
+                self.seqs.append(seq)
+                self.items.append((*meta, frame))
+            self.head = max(self.head, head)
+            if len(self.seqs) > 2 * self.capacity:
+                cut = len(self.seqs) - self.capacity
+                self.lo = self.seqs[cut - 1]
+                del self.seqs[:cut], self.items[:cut]
+            self.version = max(self.version, version)
+
+    def since(self, cursor: int, advisor: Advisor, limit: int) -> tuple[list[str], int] | None:
+        """What `advisor` may see after `cursor` (at most `limit` events scanned) and the seq
+        it may advance to; None when the tail no longer holds the events after `cursor`."""
+        if self.lo is None or cursor < self.lo:
+            return None
+        start = bisect.bisect_right(self.seqs, cursor)
+        end = min(len(self.seqs), start + limit)
+        if advisor.role in (Role.supervisor, Role.trainer):
+            frames = [item[4] for item in self.items[start:end]]
+        else:
+            frames = [item[4] for item in self.items[start:end] if is_visible(advisor, item[0], item[1], item[2], item[3])]
+        last = self.seqs[end - 1] if end < len(self.seqs) else max(self.head, cursor)
+        return frames, last
 
 
 def listen_postgres(url: str, bus: EventBus, stop: threading.Event) -> threading.Thread:

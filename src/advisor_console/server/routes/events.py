@@ -12,10 +12,11 @@ from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from ...domain.models import Advisor, EventsPage
-from .. import eventlog
+from ...domain.models import Advisor, Event, EventsPage
+from .. import eventlog, services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, ServerState, require
 from ..errors import ApiError
+from ..presence import Subscriber
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -40,27 +41,68 @@ def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[list, int]:
         return eventlog.read_after(session, after, BATCH, advisor)
 
 
+def sse_frame(e: Event) -> str:
+    payload = json.dumps(e.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    return f"id: {e.seq}\nevent: {e.type}\ndata: {payload}\n\n"
+
+
+def _presence_frames(sub: Subscriber, advisor: Advisor) -> str:
+    """Presence changes for the conversations `advisor` may see: SSE events with no id, so
+    Last-Event-ID stays the last logged seq."""
+    frames = []
+    for hub, assignee, payload in sub.drain():
+        if services.can_see(advisor, hub, assignee):
+            frames.append(f"event: presence\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n")
+    return "".join(frames)
+
+
+async def _wait(state: ServerState, version: int, presence_wake: asyncio.Event) -> bool:
+    """Until the log grows or a presence change arrives (True), or the keepalive (False)."""
+    if presence_wake.is_set():
+        return True
+    log_task = asyncio.ensure_future(state.bus.wait(KEEPALIVE_SECONDS, version))
+    presence_task = asyncio.ensure_future(presence_wake.wait())
+    try:
+        done, _ = await asyncio.wait({log_task, presence_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        log_task.cancel()
+        presence_task.cancel()
+    return presence_task in done or (log_task in done and not log_task.cancelled() and log_task.result())
+
+
 async def _stream(request: Request, state: ServerState, advisor: Advisor, after: int) -> AsyncIterator[str]:
     cursor = after
+    presence_wake = asyncio.Event()
+    presence = state.presence.subscribe(asyncio.get_running_loop(), presence_wake)
     yield "retry: 2000\n\n"
     while True:
         version = state.bus.version
-        events, last = await run_in_threadpool(_read, state, cursor, advisor)
-        for e in events:
-            payload = json.dumps(e.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
-            yield f"id: {e.seq}\nevent: {e.type}\ndata: {payload}\n\n"
-        if last > cursor and not events:
+        page = None
+        if state.tail is not None:  # the shared tail of the log: no query of our own
+            await state.tail.refresh(version)
+            page = state.tail.since(cursor, advisor, BATCH)
+        if page is None:  # far behind (or no tail): read the log ourselves
+            events, last = await run_in_threadpool(_read, state, cursor, advisor)
+            frames, full = [sse_frame(e) for e in events], len(events) == BATCH
+        else:
+            frames, last = page
+            full = state.tail is not None and last < state.tail.head
+        if frames:
+            yield "".join(frames)  # one write per wake-up, however many events
+        elif last > cursor:
             # Only filtered-out events: tell the reader how far it may advance.
             yield f"id: {last}\nevent: cursor\ndata: {{\"last_seq\": {last}}}\n\n"
+        presence_wake.clear()
+        if frames_of_presence := _presence_frames(presence, advisor):
+            yield frames_of_presence
         cursor = max(cursor, last)
-        if len(events) == BATCH:
+        if full:
             continue
         if await request.is_disconnected():
             return
-        if state.bus.version == version:
-            woke = await state.bus.wait(KEEPALIVE_SECONDS)
-            if not woke:
-                yield ": keepalive\n\n"
+        woke = await _wait(state, version, presence_wake)
+        if not woke:
+            yield ": keepalive\n\n"
 
 
 @router.get("/stream", response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
