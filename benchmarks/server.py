@@ -9,7 +9,8 @@ Setting (built once per database, in a temporary directory removed afterwards)
   at the end; when PostgreSQL is not reachable its rows say so, with no value).
 - Each is migrated (`server.db.migrate`) and seeded once with `demo.seed.seed` at full
   scale: 10,000 clients, 50,000 products, 2,000 open conversations (seed 7, password
-  "demo"); the three measurements below then share it.
+  "demo"); PostgreSQL is then ANALYZEd (the statistics autovacuum would gather after a
+  bulk load). The three measurements below share that database.
 - The real server in its own process, `advisor-console serve --port 0` on loopback with
   the default limits (its own interpreter, so the clients below do not share its GIL).
   Clients sign in over HTTP (`POST /api/v1/auth/token`); as the server limits requests per
@@ -176,6 +177,9 @@ def seed_database(url: str, scale: dict[str, Any]) -> float:
     engine = make_engine(url)
     try:
         seed(engine, clients=scale["clients"], products=scale["products"], conversations=scale["conversations"], seed=7, password=PASSWORD)
+        if engine.dialect.name == "postgresql":  # planner statistics, as autovacuum would take after a bulk load
+            with engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()
     return time.perf_counter() - t
