@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import tempfile
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from advisor_console.config import Settings
 from advisor_console.domain import events as ev
 from advisor_console.domain.models import Advisor, Attachment, Client360, Product, Purchase, Task
-from advisor_console.domain.reducer import Changes, WorkspaceState, apply
+from advisor_console.client.cache import LocalCache
+from advisor_console.client.workspace import Workspace
+from advisor_console.domain.reducer import apply
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # 18:00 in Tokyo
 ME = Advisor(id=1, username="advisor", name="Aiko Mori", hub="TYO", languages=["ja", "en"])
@@ -62,6 +66,8 @@ class _Events:
         conv["last_activity_at"] = _t(minutes_ago)
         if kind == "inbound":
             conv["last_inbound_at"] = _t(minutes_ago)
+            if conv["channel"] == "whatsapp":  # as the server computes it
+                conv["window_closes_at"] = _t(minutes_ago - 24 * 60)
         if kind in ("inbound", "reply"):
             conv["preview"] = body[:120]
         mid = next(self.msg)
@@ -143,16 +149,18 @@ PRODUCTS = [
 ]
 
 
-class FakeWorkspace:
-    """The Workspace interface over fixed state: commands go to `state.pending`, never out."""
+class FakeWorkspace(Workspace):
+    """The Workspace over fixed state: commands go to `state.pending`, never out; what the
+    advisor keeps locally (read marks, queue view, notification settings) goes to a real
+    local cache in a temporary directory, as in the real one."""
 
     def __init__(self, events: list[dict[str, Any]] | None = None, me: Advisor = ME) -> None:
-        self.me = me
-        self.state = WorkspaceState()
+        cache = LocalCache(Path(tempfile.mkdtemp(prefix="fake-ws-")) / "cache.sqlite")
+        super().__init__(api=None, cache=cache, me=me)  # type: ignore[arg-type] - never talks to a server
         self._events = fixed_events() if events is None else events
-        self._listeners: list[Callable[[Changes], None]] = []
         self.drafts: dict[int, str] = {}
         self.commands: list[tuple[str, Any]] = []
+        self.presence_calls: list[tuple[int, str]] = []
         self._stop = asyncio.Event()
         self._keys = itertools.count(1)
 
@@ -167,16 +175,16 @@ class FakeWorkspace:
 
     async def stop(self) -> None:
         self._stop.set()
-
-    def subscribe(self, listener: Callable[[Changes], None]) -> None:
-        self._listeners.append(listener)
+        self.cache.close()
 
     def feed(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            apply(self.state, event)
-        changes = self.state.take_changes()
-        for listener in self._listeners:
-            listener(changes)
+        self._apply_events(events)
+
+    async def announce_presence(self, conversation_id: int, state: str) -> None:
+        self.presence_calls.append((conversation_id, state))
+
+    async def canned_replies(self, language: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in CANNED if language is None or r["language"] == language]
 
     def _enqueue(self, op: str, conversation_id: int | None, **payload: Any) -> str:
         key = f"k{next(self._keys)}"
@@ -188,8 +196,17 @@ class FakeWorkspace:
     def claim(self, conversation_id: int) -> str:
         return self._enqueue("claim", conversation_id)
 
-    def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None) -> str:
-        return self._enqueue("message", conversation_id, body=body, kind=kind, attachments=[a.model_dump() for a in attachments or []])
+    def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None, **extras: Any) -> str:
+        return self._enqueue("message", conversation_id, body=body, kind=kind, attachments=[a.model_dump() for a in attachments or []], **{k: v for k, v in extras.items() if v is not None})
+
+    def update_conversation(self, conversation_id: int, **changes: Any) -> str:
+        return self._enqueue("conversation_update", conversation_id, **{k: v for k, v in changes.items() if v is not None})
+
+    def reopen(self, conversation_id: int) -> str:
+        return self._enqueue("reopen", conversation_id)
+
+    def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None) -> str:
+        return self._enqueue("task_create", client_id, kind=kind, title=title, due=due_iso)
 
     def resolve(self, conversation_id: int) -> str:
         return self._enqueue("resolve", conversation_id)
@@ -226,6 +243,13 @@ class FakeWorkspace:
     async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
         q = q.lower()
         return [p for p in PRODUCTS if q in p.name.lower() or q in p.line.lower() or q in p.category.lower()][:limit]
+
+
+CANNED = [
+    {"id": "ja-greeting", "language": "ja", "title": "ご挨拶", "body": "{address}、お問い合わせありがとうございます。{advisor}がご案内いたします。", "whatsapp_approved": True, "channels": ["whatsapp", "chat"]},
+    {"id": "ja-size", "language": "ja", "title": "サイズ確認", "body": "{address}、{size}のご用意がございます。", "whatsapp_approved": False, "channels": ["whatsapp", "chat", "email"]},
+    {"id": "en-greeting", "language": "en", "title": "Greeting", "body": "Dear {address}, thank you for writing. This is {advisor}.", "whatsapp_approved": True, "channels": ["whatsapp", "chat", "email"]},
+]
 
 
 def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "advisor-dark") -> Any:

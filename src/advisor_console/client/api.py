@@ -108,6 +108,8 @@ class ApiClient:
             raise _unreachable(exc) from exc
         if response.status_code >= 400:
             raise _error_from(response, raw)
+        if response.status_code == 204:
+            return None
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -116,9 +118,11 @@ class ApiClient:
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self.request_json("GET", path, params=params)
 
-    async def post_json(self, path: str, body: Any = None, *, idempotency_key: str | None = None) -> Any:
+    async def post_json(self, path: str, body: Any = None, *, idempotency_key: str | None = None, method: str = "POST") -> Any:
+        """A write (POST, or PATCH / DELETE with `method`), with its idempotency key."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return await self.request_json("POST", path, json_body=body if body is not None else {}, headers=headers)
+        json_body = None if method == "DELETE" else body if body is not None else {}
+        return await self.request_json(method, path, json_body=json_body, headers=headers)
 
     async def stream_events(self, after: int) -> AsyncIterator[SseEvent]:
         """Yield the server's SSE events after `after` until the connection ends; the first

@@ -67,7 +67,7 @@ class Document(_CacheModel, table=True):
     body: str
 
 
-CONVERSATION_OPS = frozenset({"claim", "message", "resolve", "reopen", "transfer", "snooze"})
+CONVERSATION_OPS = frozenset({"claim", "message", "resolve", "reopen", "transfer", "snooze", "conversation_update"})
 
 
 def cache_path(server_url: str, username: str, root: Path | None = None) -> Path:
@@ -214,6 +214,12 @@ class LocalCache:
         with self.engine.connect() as conn:
             body = conn.execute(select(Document.body).where(Document.kind == kind, Document.id == str(doc_id))).scalar()
         return json.loads(body) if body else None
+
+    def documents(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every document of a kind, by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Document.id, Document.body).where(Document.kind == kind)).all()
+        return {doc_id: json.loads(body) for doc_id, body in rows}
 
     def put_document(self, kind: str, doc_id: int | str, data: dict[str, Any]) -> None:
         with self.engine.begin() as conn:

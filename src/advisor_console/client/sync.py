@@ -44,7 +44,11 @@ _PATHS = {
     "task_create": "/api/v1/clients/{id}/tasks",
     "task_update": "/api/v1/tasks/{id}",
     "advisor_status": "/api/v1/advisors/{id}",
+    "conversation_update": "/api/v1/conversations/{id}",
+    "unschedule": "/api/v1/scheduled-messages/{id}",
 }
+# Operations that are not a POST.
+_METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE"}
 
 _REFUSAL_TEXT = {
     "claim": "Claim refused",
@@ -57,6 +61,8 @@ _REFUSAL_TEXT = {
     "task_create": "Task not created",
     "task_update": "Task not updated",
     "advisor_status": "Status not changed",
+    "conversation_update": "Change refused",
+    "unschedule": "Scheduled reply not cancelled",
 }
 
 
@@ -64,10 +70,6 @@ def backoff_delay(attempt: int, *, base: float = BACKOFF_BASE, cap: float = BACK
     """Full jitter: uniform in [0, min(cap, base * 2**attempt)], never below a small floor."""
     ceiling = min(cap, base * (2 ** min(attempt, 30)))
     return max(0.05, (rng or random).uniform(0, ceiling))
-
-
-def _local(etype: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"seq": 0, "type": etype, "at": datetime.now(timezone.utc).isoformat(), "actor": "local", "data": data}
 
 
 def _check_page(page: Any, cursor: int) -> tuple[list[dict[str, Any]], int]:
@@ -136,13 +138,13 @@ class SyncEngine:
     def _set_connection(self, state: str, detail: str = "") -> None:
         if state != self.connection or detail:
             self.connection = state
-            self.apply_events([_local(ev.LOCAL_CONNECTION, {"state": state, "detail": detail})])
+            self.apply_events([ev.local_event(ev.LOCAL_CONNECTION, {"state": state, "detail": detail})])
 
     def _publish_outbox(self) -> None:
-        self.apply_events([_local(ev.LOCAL_OUTBOX, {"pending": self.cache.pending_items()})])
+        self.apply_events([ev.local_event(ev.LOCAL_OUTBOX, {"pending": self.cache.pending_items()})])
 
     def _notice(self, level: str, text: str) -> None:
-        self.apply_events([_local(ev.LOCAL_NOTICE, {"level": level, "text": text})])
+        self.apply_events([ev.local_event(ev.LOCAL_NOTICE, {"level": level, "text": text})])
 
     def _on_auth_failure(self, err: ApiError) -> None:
         self.auth_failed = True
@@ -184,6 +186,11 @@ class SyncEngine:
                         self._outbox_wake.set()  # the server is back: deliver now, not after a backoff
                         attempt = 0
                     if sse.event == "open":
+                        continue
+                    if sse.event == ev.PRESENCE:  # ephemeral: applied, never cached
+                        presence = decode_event(sse)
+                        if presence is not None:
+                            self.apply_events([ev.local_event(ev.PRESENCE, presence)])
                         continue
                     if sse.event == "cursor":
                         if sse.id and sse.id.isdigit():
@@ -247,7 +254,7 @@ class SyncEngine:
         payload = json.loads(item.payload)
         path = _PATHS[item.op].format(id=payload.pop("_target", item.conversation_id))
         try:
-            await self.api.post_json(path, payload, idempotency_key=item.key)
+            await self.api.post_json(path, payload, idempotency_key=item.key, method=_METHODS.get(item.op, "POST"))
         except ApiError as err:
             if err.auth_failed:
                 self._on_auth_failure(err)

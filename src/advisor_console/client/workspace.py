@@ -13,11 +13,14 @@ when the server cannot be reached.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from ..domain import events as ev
 from ..domain.models import Advisor, Attachment, Client360, Product
+from ..domain.queue import QueueView, unread_count, unread_mark_for
 from ..domain.reducer import Changes, WorkspaceState, apply
 from .api import ApiClient, ApiError
 from .cache import LocalCache
@@ -26,6 +29,30 @@ from .sync import SyncEngine
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Changes], None]
+
+NOTIFY_SCOPES = ("mine", "hub", "all")
+
+
+@dataclass
+class NotificationSettings:
+    """How this advisor wants to hear of a new client message in a conversation that is
+    not on screen (kept per advisor, in the workstation's cache for the account)."""
+
+    scope: str = "mine"  # whose conversations: mine | hub | all
+    bell: bool = True
+    toast: bool = True
+    desktop: bool = True  # where the terminal supports desktop notifications (OSC 9 / 777)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "NotificationSettings":
+        out = cls()
+        if isinstance(data, dict):
+            if data.get("scope") in NOTIFY_SCOPES:
+                out.scope = data["scope"]
+            for name in ("bell", "toast", "desktop"):
+                if isinstance(data.get(name), bool):
+                    setattr(out, name, data[name])
+        return out
 
 
 class Workspace:
@@ -45,7 +72,9 @@ class Workspace:
     def load_cached(self) -> None:
         """Fill the state from the local cache (instant, offline). Call before start()."""
         self._apply_events(self.cache.load_events(), notify=False)
-        self._apply_events([{"seq": 0, "type": ev.LOCAL_OUTBOX, "at": "1970-01-01T00:00:00Z", "actor": "local", "data": {"pending": self.cache.pending_items()}}], notify=False)
+        self._apply_events([ev.local_event(ev.LOCAL_OUTBOX, {"pending": self.cache.pending_items()})], notify=False)
+        marks = [{"conversation_id": int(cid), **mark} for cid, mark in self.cache.documents("read").items() if cid.isdigit()]
+        self._apply_events([ev.local_event(ev.LOCAL_READ, {"marks": marks})], notify=False)
 
     async def start(self) -> None:
         """Run sync (catch-up, live stream, outbox delivery) until stop()."""
@@ -94,9 +123,31 @@ class Workspace:
     def claim(self, conversation_id: int) -> str:
         return self.sync.enqueue("claim", conversation_id)
 
-    def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None) -> str:
-        payload = {"body": body, "kind": kind, "attachments": [a.model_dump() for a in attachments or []]}
+    def send_message(
+        self,
+        conversation_id: int,
+        body: str,
+        kind: str = "reply",
+        attachments: list[Attachment] | None = None,
+        *,
+        quote_message_id: int | None = None,
+        send_at_iso: str | None = None,
+        template: str | None = None,
+        outcome: str | None = None,
+    ) -> str:
+        """A reply, note or call note; optionally quoting a message, scheduled for later
+        (`send_at_iso`), as an approved WhatsApp template, or with a call's outcome."""
+        payload: dict[str, Any] = {"body": body, "kind": kind, "attachments": [a.model_dump() for a in attachments or []]}
+        extras = {"quote_message_id": quote_message_id, "send_at": send_at_iso, "template": template, "outcome": outcome}
+        payload.update({k: v for k, v in extras.items() if v is not None})
         return self.sync.enqueue("message", conversation_id, payload)
+
+    def update_conversation(self, conversation_id: int, *, priority: int | None = None, tags: list[str] | None = None, stage: str | None = None) -> str:
+        payload = {k: v for k, v in {"priority": priority, "tags": tags, "stage": stage}.items() if v is not None}
+        return self.sync.enqueue("conversation_update", conversation_id, payload)
+
+    def cancel_scheduled(self, scheduled_id: int) -> str:
+        return self.sync.enqueue("unschedule", None, {}, target=str(scheduled_id))
 
     def resolve(self, conversation_id: int) -> str:
         return self.sync.enqueue("resolve", conversation_id)
@@ -140,6 +191,63 @@ class Workspace:
             self.sync.discard(key)
         return len(keys)
 
+    # ---- what only this advisor sees: read marks, queue view, notifications -------------
+
+    def unread(self, conversation_id: int) -> int:
+        return unread_count(self.state.threads.get(conversation_id, []), self.state.read_marks.get(conversation_id))
+
+    def mark_read(self, conversation_id: int) -> None:
+        thread = self.state.threads.get(conversation_id, [])
+        mark = (thread[-1].id if thread else 0, False)
+        if self.state.read_marks.get(conversation_id) != mark:
+            self._set_read_marks({conversation_id: mark})
+
+    def mark_unread(self, conversation_id: int) -> None:
+        self._set_read_marks({conversation_id: (unread_mark_for(self.state.threads.get(conversation_id, [])), True)})
+
+    def set_read(self, conversation_ids: list[int], read: bool) -> None:
+        """Mark several conversations read or unread at once (bulk)."""
+        marks: dict[int, tuple[int, bool]] = {}
+        for cid in conversation_ids:
+            thread = self.state.threads.get(cid, [])
+            marks[cid] = ((thread[-1].id if thread else 0), False) if read else (unread_mark_for(thread), True)
+        self._set_read_marks(marks)
+
+    def _set_read_marks(self, marks: dict[int, tuple[int, bool]]) -> None:
+        for cid, (upto, forced) in marks.items():
+            self.cache.put_document("read", cid, {"upto": upto, "unread": forced})
+        self._apply_events([ev.local_event(ev.LOCAL_READ, {"marks": [{"conversation_id": c, "upto": u, "unread": f} for c, (u, f) in marks.items()]})])
+
+    def queue_view(self) -> QueueView:
+        raw = self.cache.get_meta("queue.view")
+        try:
+            return QueueView.from_json(json.loads(raw) if raw else None)
+        except ValueError:
+            return QueueView()
+
+    def save_queue_view(self, view: QueueView) -> None:
+        self.cache.set_meta("queue.view", json.dumps(view.to_json()))
+
+    def notification_settings(self) -> NotificationSettings:
+        raw = self.cache.get_meta("notifications")
+        try:
+            return NotificationSettings.from_json(json.loads(raw) if raw else None)
+        except ValueError:
+            return NotificationSettings()
+
+    def save_notification_settings(self, settings: NotificationSettings) -> None:
+        self.cache.set_meta("notifications", json.dumps(asdict(settings)))
+
+    # ---- presence (ephemeral: straight to the server, never queued) ----------------------
+
+    async def announce_presence(self, conversation_id: int, state: str) -> None:
+        """Tell colleagues this advisor is viewing / typing in / has left a conversation.
+        Best effort: offline, nobody can see it anyway."""
+        try:
+            await self.api.post_json(f"/api/v1/conversations/{conversation_id}/presence", {"state": state})
+        except ApiError:
+            pass
+
     # ---- drafts ---------------------------------------------------------------------
 
     def draft(self, conversation_id: int) -> str:
@@ -172,7 +280,18 @@ class Workspace:
             detail = await self.api.get_json(f"/api/v1/conversations/{conversation_id}")
         except ApiError:
             return
-        self._apply_events([{"seq": 0, "type": ev.LOCAL_THREAD_LOADED, "at": detail["last_activity_at"], "actor": "local", "data": {"conversation": detail}}])
+        self._apply_events([ev.local_event(ev.LOCAL_THREAD_LOADED, {"conversation": detail})])
+
+    async def canned_replies(self, language: str | None = None) -> list[dict[str, Any]]:
+        """The team's canned replies (and approved WhatsApp templates), cached for offline."""
+        try:
+            data = await self.api.get_json("/api/v1/canned-replies")
+        except ApiError:
+            data = self.cache.get_document("canned", "all") or {"items": []}
+        else:
+            self.cache.put_document("canned", "all", data)
+        items = [i for i in data.get("items", []) if isinstance(i, dict)]
+        return [i for i in items if language is None or i.get("language") == language]
 
     async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
         params: dict[str, Any] = {"q": q, "limit": limit}

@@ -11,10 +11,21 @@ the advisor's hub, say) still knows everything the queue shows. Specific payload
 - conversation.reopened   {"conversation": ...}
 - conversation.snoozed    {"conversation": ...}
 - conversation.transferred {"conversation": ..., "from": username|None, "note": str}
-- conversation.updated    {"conversation": ...}   (priority, tags, stage)
+- conversation.updated    {"conversation": ..., "fields": {...changed: priority, tags, stage}}
+                          (or {"conversation": ..., "reason": str} when an advisor leaves)
+- conversation.woken      {"conversation": ..., "reason": "timer"|"inbound"}: a snooze ended
+                          (its time came, or the client wrote); status back to assigned/queued
+- message.scheduled       {"conversation": ..., "scheduled": ScheduledMessage}: a reply the
+                          server will send at scheduled.send_at (then message.created whose
+                          message carries scheduled_id)
+- message.unscheduled     {"conversation": ..., "scheduled_id": int, "reason": "cancelled"|
+                          "conversation_resolved"|"whatsapp_window_closed"}: it will not be sent
 - advisor.updated         {"advisor": Advisor}
 - client.updated          {"client_id": int, "fields": {...changed profile fields}}
 - task.created / task.updated {"client_id": int, "task": Task}
+
+Not in the log: `presence` (who is viewing or typing in a conversation) reaches the
+stream with no sequence number; it is folded like a local event and never cached.
 
 Events whose type starts with "local." never come from the server: the client's sync
 engine feeds them to the same reducer to show its own situation (connection, outbox).
@@ -28,6 +39,9 @@ CONVERSATION_REOPENED = "conversation.reopened"
 CONVERSATION_SNOOZED = "conversation.snoozed"
 CONVERSATION_TRANSFERRED = "conversation.transferred"
 CONVERSATION_UPDATED = "conversation.updated"
+CONVERSATION_WOKEN = "conversation.woken"  # a snooze ran out: back in the queue
+MESSAGE_SCHEDULED = "message.scheduled"  # {"conversation", "scheduled": ScheduledMessage}
+MESSAGE_UNSCHEDULED = "message.unscheduled"  # {"conversation", "scheduled_id"}
 ADVISOR_UPDATED = "advisor.updated"
 CLIENT_UPDATED = "client.updated"  # {"client_id", "fields": {...}}
 TASK_CREATED = "task.created"  # {"client_id", "task": Task}
@@ -44,6 +58,9 @@ CONVERSATION_EVENTS = frozenset(
         CONVERSATION_SNOOZED,
         CONVERSATION_TRANSFERRED,
         CONVERSATION_UPDATED,
+        CONVERSATION_WOKEN,
+        MESSAGE_SCHEDULED,
+        MESSAGE_UNSCHEDULED,
     }
 )
 
@@ -51,4 +68,11 @@ CONVERSATION_EVENTS = frozenset(
 LOCAL_CONNECTION = "local.connection"  # {"state": "live"|"connecting"|"reconnecting"|"offline", "detail": str}
 LOCAL_OUTBOX = "local.outbox"  # {"pending": [{"key", "conversation_id", "op", "body", "kind", "error"}...]}
 LOCAL_THREAD_LOADED = "local.thread_loaded"  # {"conversation": ConversationDetail}
+LOCAL_READ = "local.read"  # {"marks": [{"conversation_id", "upto", "unread": bool}]}: the advisor's read marks
+PRESENCE = "presence"  # {"conversation_id", "advisors": [{"username", "name", "state", "since"}]} (ephemeral, from the stream)
 LOCAL_NOTICE = "local.notice"  # {"level": "information"|"warning"|"error", "text": str}: something to tell the advisor once
+
+
+def local_event(etype: str, data: dict) -> dict:
+    """A local (or ephemeral) event in the shape of a logged one, for the reducer."""
+    return {"seq": 0, "type": etype, "at": "1970-01-01T00:00:00Z", "actor": "local", "data": data}

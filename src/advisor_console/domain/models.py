@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+import unicodedata
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Role(StrEnum):
@@ -52,7 +53,15 @@ class MessageKind(StrEnum):
     inbound = "inbound"
     reply = "reply"  # outbound, to the client
     note = "note"  # internal, never reaches the client
+    call_note = "call_note"  # internal: what was said on a phone call, with its outcome
     system = "system"
+
+
+# Kinds that never reach the client.
+INTERNAL_KINDS = frozenset({MessageKind.note, MessageKind.call_note})
+
+# What a call_note records (MessageIn.outcome).
+CALL_OUTCOMES = ("answered", "no_answer", "voicemail", "callback_requested", "wrong_number")
 
 
 class Hub(BaseModel):
@@ -130,7 +139,7 @@ class Purchase(_Model):
 class Task(_Model):
     id: int
     client_id: int
-    kind: str  # call | follow_up | appointment
+    kind: str  # call | follow_up | appointment | callback
     title: str
     due: datetime
     place: str | None = None
@@ -182,7 +191,7 @@ class Product(_Model):
 
 
 class Attachment(_Model):
-    type: str  # product_card | tryon
+    type: str  # product_card | tryon | quote | call
     sku: str | None = None
     name: str | None = None
     price: str | None = None
@@ -199,6 +208,8 @@ class Message(_Model):
     at: datetime
     delivery: str = "sent"
     idempotency_key: str | None = None
+    subject: str | None = None  # email
+    scheduled_id: int | None = None  # sent by the server at a time the advisor chose
 
 
 class ConversationSummary(_Model):
@@ -221,6 +232,8 @@ class ConversationSummary(_Model):
     snoozed_until: datetime | None = None
     tags: list[str] = Field(default_factory=list)
     preview: str = ""
+    subject: str | None = None  # email conversations
+    window_closes_at: datetime | None = None  # WhatsApp: 24 h after the client's last message
 
 
 class ConversationDetail(ConversationSummary):
@@ -256,6 +269,86 @@ class MessageIn(_Model):
     body: str = ""
     kind: MessageKind = MessageKind.reply
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    # A reply sent later (future, within 30 days): the POST answers 202 with a ScheduledMessage.
+    send_at: datetime | None = None
+    # The id of an approved WhatsApp canned reply the body fills (outside the 24-hour window).
+    template: str | None = Field(default=None, max_length=100)
+    # A message of the same conversation quoted by this one.
+    quote_message_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    # call_note only: one of CALL_OUTCOMES.
+    outcome: str | None = Field(default=None, max_length=40)
+
+
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    """Stripped, lower-cased, deduplicated (first wins); ValueError for a bad tag."""
+    out: list[str] = []
+    for raw in tags:
+        tag = raw.strip().lower()
+        if not 1 <= len(tag) <= MAX_TAG_CHARS:
+            raise ValueError(f"a tag has 1 to {MAX_TAG_CHARS} characters: {raw[:50]!r}")
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in tag):
+            raise ValueError(f"a tag may not hold control characters: {raw[:50]!r}")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    return out
+
+
+class ConversationUpdateIn(_Model):
+    priority: int | None = Field(default=None, ge=0, le=3)
+    tags: list[str] | None = Field(default=None, max_length=100)
+    stage: Stage | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalise_tags(value)
+
+
+class ScheduledMessage(_Model):
+    id: int
+    conversation_id: int
+    body: str
+    kind: MessageKind = MessageKind.reply
+    attachments: list[Attachment] = Field(default_factory=list)
+    author: str
+    send_at: datetime
+    created_at: datetime
+
+
+class CannedReply(_Model):
+    id: str
+    language: str
+    title: str
+    body: str  # may hold {address} {first_name} {advisor} {personal_advisor} {size} {product}
+    whatsapp_approved: bool = False
+    channels: list[str] = Field(default_factory=list)
+
+
+PresenceState = Literal["viewing", "typing", "left"]
+
+
+class PresenceIn(_Model):
+    state: PresenceState
+
+
+class PresenceEntry(_Model):
+    username: str
+    name: str
+    state: str  # viewing | typing
+    since: datetime
+
+
+class Presence(_Model):
+    """Who is on a conversation now (ephemeral: not in the event log)."""
+
+    conversation_id: int
+    advisors: list[PresenceEntry] = Field(default_factory=list)
 
 
 class TransferIn(_Model):
@@ -269,7 +362,7 @@ class ClientNotesIn(_Model):
 
 
 class TaskIn(_Model):
-    kind: str = Field(pattern="^(call|follow_up|appointment)$")
+    kind: str = Field(pattern="^(call|follow_up|appointment|callback)$")
     title: str = Field(min_length=1, max_length=500)
     due: datetime
     place: str | None = Field(default=None, max_length=500)
@@ -305,6 +398,7 @@ class InboundIn(_Model):
     body: str = Field(min_length=1)
     external_id: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=10)
+    subject: str | None = Field(default=None, max_length=500)  # email
 
 
 T = TypeVar("T")

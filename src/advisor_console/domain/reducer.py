@@ -39,9 +39,17 @@ class Changes:
     advisors: bool = False
     notices: bool = False
     clients: set[int] = field(default_factory=set)  # client profiles or tasks changed
+    # (conversation id, message id) of messages that arrived through the log, in order:
+    # what a notification may be raised for.
+    new_messages: list[tuple[int, int]] = field(default_factory=list)
+    presence: set[int] = field(default_factory=set)  # conversations whose viewers changed
+    scheduled: set[int] = field(default_factory=set)  # conversations whose scheduled sends changed
 
     def __bool__(self) -> bool:
-        return bool(self.queue or self.conversations or self.connection or self.outbox or self.advisors or self.notices or self.clients)
+        return bool(
+            self.queue or self.conversations or self.connection or self.outbox or self.advisors or self.notices
+            or self.clients or self.new_messages or self.presence or self.scheduled
+        )
 
 
 @dataclass
@@ -59,6 +67,14 @@ class WorkspaceState:
     pending: list[PendingItem] = field(default_factory=list)
     # Things to tell the advisor once (a refused claim, a failed send); views pop them.
     notices: list[tuple[str, str]] = field(default_factory=list)
+    # The advisor's read marks (kept on this workstation): conversation id -> (the last
+    # message id read, marked unread by hand).
+    read_marks: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    # Who else is on a conversation, as the server last said: conversation id -> list of
+    # {"username", "name", "state": "viewing"|"typing", "since"} (never logged, never cached).
+    presence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # Replies waiting for their time on the server: conversation id -> {scheduled id: data}.
+    scheduled: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     changes: Changes = field(default_factory=Changes)
 
     def take_changes(self) -> Changes:
@@ -93,7 +109,7 @@ def apply(state: WorkspaceState, event: Event | Mapping[str, Any]) -> WorkspaceS
         event = Event.model_validate(event)
     etype, data = event.type, event.data
 
-    if etype.startswith("local."):
+    if etype.startswith("local.") or etype == ev.PRESENCE:
         _apply_local(state, etype, data)
         return state
 
@@ -107,7 +123,19 @@ def apply(state: WorkspaceState, event: Event | Mapping[str, Any]) -> WorkspaceS
             state.complete_threads.add(conv.id)
             state.threads.setdefault(conv.id, [])
         if etype == ev.MESSAGE_CREATED:
-            _add_message(state, conv.id, Message.model_validate(data["message"]))
+            message = Message.model_validate(data["message"])
+            if message.id not in state.message_ids:
+                state.changes.new_messages.append((conv.id, message.id))
+            _add_message(state, conv.id, message)
+            if message.scheduled_id is not None and state.scheduled.get(conv.id, {}).pop(message.scheduled_id, None) is not None:
+                state.changes.scheduled.add(conv.id)
+        elif etype == ev.MESSAGE_SCHEDULED:
+            item = data["scheduled"]
+            state.scheduled.setdefault(conv.id, {})[int(item["id"])] = dict(item)
+            state.changes.scheduled.add(conv.id)
+        elif etype == ev.MESSAGE_UNSCHEDULED:
+            if state.scheduled.get(conv.id, {}).pop(int(data["scheduled_id"]), None) is not None:
+                state.changes.scheduled.add(conv.id)
     elif etype in ev.CLIENT_EVENTS:
         state.changes.clients.add(int(data["client_id"]))
     elif etype == ev.ADVISOR_UPDATED:
@@ -131,6 +159,20 @@ def _apply_local(state: WorkspaceState, etype: str, data: Mapping[str, Any]) -> 
     elif etype == ev.LOCAL_NOTICE:
         state.notices.append((data.get("level", "information"), data.get("text", "")))
         state.changes.notices = True
+    elif etype == ev.LOCAL_READ:
+        for mark in data.get("marks", []):
+            cid = int(mark["conversation_id"])
+            state.read_marks[cid] = (int(mark["upto"]), bool(mark.get("unread", False)))
+            state.changes.conversations.add(cid)
+            state.changes.queue = True
+    elif etype == ev.PRESENCE:
+        cid = int(data["conversation_id"])
+        advisors = [dict(a) for a in data.get("advisors", []) if isinstance(a, Mapping)]
+        if advisors:
+            state.presence[cid] = advisors
+        else:
+            state.presence.pop(cid, None)
+        state.changes.presence.add(cid)
     elif etype == ev.LOCAL_THREAD_LOADED:
         detail = data["conversation"]
         conv_id = detail["id"]

@@ -129,6 +129,12 @@ class AdvisorApp(App[None]):
             if isinstance(screen, WorkspaceScreen):
                 screen.post_message(StateChanged(changes))
 
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(dict(self.settings.keymap or {})))
+
     @on(StateChanged)
     def _unrouted(self, message: StateChanged) -> None:  # pragma: no cover - screens handle it
         message.stop()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, time as dtime, timedelta, timezone
 from typing import TYPE_CHECKING
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ CHANNEL_ICONS = {"chat": "◉", "whatsapp": "✆", "email": "✉", "phone": "☎
 CHANNEL_NAMES = {"chat": "chat", "whatsapp": "WhatsApp", "email": "email", "phone": "phone", "video": "video"}
 TIER_MARKS = {"none": " ", "silver": "S", "gold": "G", "platinum": "P", "black": "B"}
 TIER_NAMES = {"none": "—", "silver": "Silver", "gold": "Gold", "platinum": "Platinum", "black": "Black"}
+PRIORITY_MARKS = {1: "!", 2: "!!", 3: "!!!"}
+PRIORITY_NAMES = {0: "normal", 1: "high", 2: "urgent", 3: "critical"}
 STATUS_MARKS = {"queued": "●", "assigned": "◆", "snoozed": "z", "resolved": "✓"}
 
 # The currency each hub sells in (the lookbook shows prices in it).
@@ -68,3 +71,45 @@ def without_background(style: "Style") -> "Style":
     from rich.style import Style
 
     return Style.from_color(style.color) + style.without_color
+
+
+_DURATION = re.compile(r"^(?:in\s+)?(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$")
+_CLOCK = re.compile(r"^(?:(today|tomorrow|tmrw)\s+)?(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t](\d{1,2}):(\d{2}))?$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+WHEN_HELP = "e.g. 45m, 2h, 3d, 14:30, tomorrow 9:00, 2026-12-01 10:00 (your hub's time)"
+
+
+def parse_when(text: str, now: datetime, hub: str) -> datetime:
+    """A moment typed by an advisor, in their hub's time zone: "45m", "2h", "3d", "14:30"
+    (today, or tomorrow once passed), "tomorrow 9am", "2026-12-01 10:00". Raises
+    ValueError with a sentence for the advisor when it is not one of those or not ahead."""
+    zone = hub_zone(hub)
+    local_now = aware(now).astimezone(zone)
+    t = " ".join(text.strip().lower().split())
+    when: datetime | None = None
+    if m := _DURATION.match(t):
+        amount, unit = int(m.group(1)), m.group(2)[0]
+        when = local_now + timedelta(**{_UNITS[unit]: amount})
+    elif m := _CLOCK.match(t):
+        hour, minute = int(m.group(2)), int(m.group(3) or 0)
+        if m.group(4):
+            if not 1 <= hour <= 12:
+                raise ValueError("With am/pm the hour is 1 to 12.")
+            hour = hour % 12 + (12 if m.group(4) == "pm" else 0)
+        if hour > 23 or minute > 59:
+            raise ValueError("That is not a time of day.")
+        day = local_now.date() + timedelta(days=1 if m.group(1) in ("tomorrow", "tmrw") else 0)
+        when = datetime.combine(day, dtime(hour, minute), zone)
+        if when <= local_now and not m.group(1):
+            when += timedelta(days=1)
+    elif m := _DATE.match(t):
+        try:
+            when = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4) or 9), int(m.group(5) or 0), tzinfo=zone)
+        except ValueError:
+            raise ValueError("That date does not exist.") from None
+    if when is None:
+        raise ValueError(f"Not a time I understand: {WHEN_HELP}.")
+    if when <= local_now:
+        raise ValueError("That moment has passed.")
+    return when.astimezone(timezone.utc)

@@ -23,4 +23,7 @@ def merge_changes(into: Changes, more: Changes) -> Changes:
     into.advisors |= more.advisors
     into.notices |= more.notices
     into.clients |= more.clients
+    into.new_messages += more.new_messages
+    into.presence |= more.presence
+    into.scheduled |= more.scheduled
     return into

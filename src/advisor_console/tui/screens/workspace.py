@@ -7,7 +7,8 @@ only for what changed.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
@@ -16,20 +17,28 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from ...domain.models import HUBS, Attachment, ConversationSummary
+from ...domain.address import fill_placeholders
+from ...domain.models import HUBS, Attachment, ConversationSummary, Product
+from ...domain.queue import FACETS, facet_values
 from ..commands import LookbookCommands, WorkspaceCommands
 from ..keys import SCREEN_BINDINGS
 from ..messages import StateChanged
+from ..format import PRIORITY_NAMES, WHEN_HELP, HUB_CURRENCY, local_time, money, parse_when
+from ..notify import Notifier
 from ..safe import safe_line
 from ..widgets.client360 import Client360Pane
 from ..widgets.composer import Composer
-from ..widgets.conversation import ConversationPane
+from ..widgets.conversation import OUTCOMES, ConversationPane, whatsapp_window
 from ..widgets.header import AdvisorHeader
 from ..widgets.lookbook import Lookbook
 from ..widgets.queue import QueueList, QueuePane
 from ..widgets.thread import ThreadView
 from .confirm import ConfirmScreen
+from .prompts import ChoiceScreen, FilterScreen, SearchPickScreen, TextPromptScreen
 from .signin import SignInScreen
+
+PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets after 30)
+TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
 
 
 class WorkspaceScreen(Screen[None]):
@@ -41,6 +50,12 @@ class WorkspaceScreen(Screen[None]):
         self.workspace = workspace
         self.open_id: int | None = None
         self._asking_sign_in = False
+        self._presence_state = "viewing"
+        self._typing_timer = None
+        # The last message id seen in the open conversation when the advisor started
+        # writing: a colleague's reply after it means someone else has just answered.
+        self._seen_upto: int = 0
+        self.notifier = Notifier(self)
 
     def compose(self) -> ComposeResult:
         yield AdvisorHeader(self.workspace, id="header")
@@ -57,6 +72,13 @@ class WorkspaceScreen(Screen[None]):
         if not self.queue.conversations():
             self.queue.select_tab("hub")
         self.queue.list.focus()
+        self.set_interval(PRESENCE_HEARTBEAT, self._presence_heartbeat)
+        self.set_interval(30.0, self._tick)
+
+    def _tick(self) -> None:
+        """Once in a while: the title's clock-bound parts (WhatsApp window) stay true."""
+        if self.open_id is not None:
+            self.conversation.refresh_title()
 
     # ---- parts ----------------------------------------------------------------------------
 
@@ -103,9 +125,15 @@ class WorkspaceScreen(Screen[None]):
             self.action_sign_in()
         if changes.queue or changes.outbox:
             self.queue.refresh_rows(set(changes.conversations))
-        if self.open_id is not None and self.open_id in changes.conversations:
+        if self.open_id is not None and (self.open_id in changes.conversations or self.open_id in changes.scheduled):
             self.conversation.refresh_thread()
             self.conversation.refresh_title()
+            if self.open_id in changes.conversations and any(cid == self.open_id for cid, _ in changes.new_messages):
+                self.workspace.mark_read(self.open_id)
+        elif self.open_id is not None and self.open_id in changes.presence:
+            self.conversation.refresh_title()
+        if changes.new_messages:
+            self.notifier.new_messages(changes.new_messages, self.open_id)
         conv = self.open_summary()
         if conv is not None and conv.client_id in changes.clients:
             self.query_one(Client360Pane).show_client(conv.client_id)
@@ -122,9 +150,16 @@ class WorkspaceScreen(Screen[None]):
         conv = self.workspace.state.conversations.get(conversation_id)
         if conv is None:
             return
-        self.open_id = conversation_id
+        previous, self.open_id = self.open_id, conversation_id
+        if previous is not None and previous != conversation_id:
+            self._announce(previous, "left")
+        self._presence_state = "viewing"
+        self._announce(conversation_id, "viewing")
         self.close_lookbook(refocus=False)
         self.conversation.open(conversation_id)
+        self.workspace.mark_read(conversation_id)
+        thread = self.workspace.state.threads.get(conversation_id, [])
+        self._seen_upto = thread[-1].id if thread else 0
         self.query_one(Client360Pane).show_client(conv.client_id)
         if conversation_id not in self.workspace.state.complete_threads:
             self._load_thread(conversation_id)
@@ -133,6 +168,42 @@ class WorkspaceScreen(Screen[None]):
     @work(exclusive=True, group="thread", exit_on_error=False)
     async def _load_thread(self, conversation_id: int) -> None:
         await self.workspace.ensure_thread(conversation_id)
+        if self.open_id == conversation_id:
+            self.workspace.mark_read(conversation_id)
+            thread = self.workspace.state.threads.get(conversation_id, [])
+            self._seen_upto = max(self._seen_upto, thread[-1].id if thread else 0)
+
+    # ---- presence ---------------------------------------------------------------------------
+
+    def _announce(self, conversation_id: int, state: str) -> None:
+        # A callable, not a coroutine: a worker that never starts (the app is closing) leaves
+        # nothing un-awaited behind.
+        self.run_worker(partial(self.workspace.announce_presence, conversation_id, state), group="presence", exit_on_error=False)
+
+    def _presence_heartbeat(self) -> None:
+        if self.open_id is not None:
+            self._announce(self.open_id, self._presence_state)
+
+    @on(Composer.Typing)
+    def _typing(self) -> None:
+        if self.open_id is None:
+            return
+        if self._presence_state != "typing":
+            self._presence_state = "typing"
+            self._announce(self.open_id, "typing")
+        if self._typing_timer is not None:
+            self._typing_timer.stop()
+        self._typing_timer = self.set_timer(TYPING_QUIET, self._stopped_typing)
+
+    def _stopped_typing(self) -> None:
+        self._typing_timer = None
+        if self.open_id is not None and self._presence_state == "typing":
+            self._presence_state = "viewing"
+            self._announce(self.open_id, "viewing")
+
+    def on_unmount(self) -> None:
+        if self.open_id is not None:
+            self._announce(self.open_id, "left")
 
     # ---- actions ----------------------------------------------------------------------------
 
@@ -141,11 +212,27 @@ class WorkspaceScreen(Screen[None]):
             return self.workspace.state.connection == "signed-out"
         if action in ("retry_failed", "discard_failed"):
             return bool(self.workspace.failed_sends())
-        if action in ("claim", "reply", "note", "resolve", "snooze", "transfer"):
+        if action in ("toggle_select", "select_all", "filters", "cycle_sort", "queue_search"):
+            return isinstance(self.focused, QueueList) or action in ("filters", "cycle_sort", "queue_search")
+        if action == "clear_selection":
+            return bool(self.queue.selected) and isinstance(self.focused, QueueList)
+        if action == "quote":
+            return self.open_id is not None
+        if action in ("toggle_unread", "tags_prompt", "cycle_priority", "snooze_prompt", "transfer_prompt") and self.queue.selected and isinstance(self.focused, QueueList):
+            return True
+        if action == "resolve" and self.queue.selected and isinstance(self.focused, QueueList):
+            return True
+        if action in ("claim", "reply", "note", "resolve", "snooze", "transfer", "snooze_prompt", "transfer_prompt", "reopen", "call_note", "tags_prompt", "cycle_priority", "toggle_unread"):
             cid = self.target_id()
             conv = self.workspace.state.conversations.get(cid) if cid is not None else None
             if conv is None:
                 return None
+            if action == "reopen":
+                return conv.status.value == "resolved" or None
+            if action == "call_note":
+                return conv.channel.value == "phone"
+            if action in ("snooze_prompt", "transfer_prompt"):
+                return conv.status.value != "resolved" or None
             if action == "claim":
                 return conv.status.value != "resolved" and conv.assignee != self.workspace.me.username or None
             if action in ("resolve", "snooze"):
@@ -209,6 +296,19 @@ class WorkspaceScreen(Screen[None]):
             (self.query_one(ThreadView) if self.open_id is not None else self.queue.list).focus()
 
     def action_resolve(self) -> None:
+        if self.queue.selected and isinstance(self.focused, QueueList):
+            targets = self.queue.bulk_targets()
+            question = Text(f"Resolve {len(targets)} conversations?\n\nThey leave the queue; a client's next message reopens hers.")
+
+            def done(ok: bool | None) -> None:
+                if ok:
+                    for cid in targets:
+                        self.workspace.resolve(cid)
+                    self.queue.clear_selected()
+                    self.notify(f"Resolved {len(targets)}.", timeout=3)
+
+            self.app.push_screen(ConfirmScreen("Resolve conversations", question, yes="Resolve all"), done)
+            return
         cid = self._ensure_open()
         conv = self.open_summary()
         if cid is None or conv is None:
@@ -256,11 +356,367 @@ class WorkspaceScreen(Screen[None]):
         self.workspace.transfer(cid, to_hub=hub)
         self.notify(f"Transferring to {HUBS[hub].name}…", timeout=3)
 
+    # ---- queue: search, filters, sort, selection, read state ---------------------------
+
+    def action_queue_search(self) -> None:
+        self.queue.query_one("#queue-search").focus()
+
+    def action_clear_queue_search(self) -> None:
+        self.queue.clear_search()
+
+    def action_filters(self) -> None:
+        convs = list(self.workspace.state.conversations.values())
+        values = {facet: facet_values(convs, facet) for facet in FACETS}
+        self.app.push_screen(FilterScreen(self.queue.view, values), self._filters_chosen)
+
+    def _filters_chosen(self, view) -> None:  # noqa: ANN001
+        if view is not None:
+            self.queue.set_view(view)
+
+    def action_cycle_sort(self) -> None:
+        from ...domain.queue import SORT_LABELS
+
+        sort = self.queue.cycle_sort()
+        self.notify(f"Queue sorted by {SORT_LABELS[sort]}.", timeout=2)
+
+    def action_toggle_select(self) -> None:
+        cid = self.queue.highlighted_id
+        if cid is not None:
+            self.queue.toggle_selected(cid)
+            self.queue.list.action_cursor_down()
+        self.refresh_bindings()
+
+    def action_select_all(self) -> None:
+        self.queue.select_all()
+        self.refresh_bindings()
+
+    def action_clear_selection(self) -> None:
+        self.queue.clear_selected()
+        self.refresh_bindings()
+
+    def _targets(self) -> list[int]:
+        """What an action applies to: the selected rows when the queue has focus and some
+        are selected, else the highlighted row or the open conversation."""
+        if self.queue.selected and isinstance(self.focused, QueueList):
+            return self.queue.bulk_targets()
+        cid = self.target_id()
+        return [cid] if cid is not None else []
+
+    def action_toggle_unread(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        read = any(self.workspace.unread(cid) for cid in targets)
+        self.workspace.set_read(targets, read)
+        self.notify(f"Marked {len(targets)} conversation(s) {'read' if read else 'unread'}.", timeout=2)
+
+    # ---- conversation: priority, tags, snooze, transfer, reopen, call notes ------------
+
+    def action_cycle_priority(self) -> None:
+        targets = self._targets()
+        convs = [self.workspace.state.conversations[c] for c in targets if c in self.workspace.state.conversations]
+        if not convs:
+            return
+        priority = (convs[0].priority + 1) % 4
+        for conv in convs:
+            self.workspace.update_conversation(conv.id, priority=priority)
+        self.notify(f"Priority: {PRIORITY_NAMES[priority]} ({len(convs)}).", timeout=2)
+
+    def action_tags_prompt(self) -> None:
+        targets = self._targets()
+        convs = [self.workspace.state.conversations[c] for c in targets if c in self.workspace.state.conversations]
+        if not convs:
+            return
+        bulk = len(convs) > 1
+        current = "" if bulk else ", ".join(convs[0].tags)
+
+        def check(text: str) -> str | None:
+            tags = [t.strip() for t in text.split(",") if t.strip()]
+            if len(tags) > 20 or any(len(t) > 40 for t in tags):
+                return "At most 20 tags of up to 40 characters."
+            return None
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            tags = list(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+            for conv in convs:
+                merged = list(dict.fromkeys([*conv.tags, *tags])) if bulk else tags
+                self.workspace.update_conversation(conv.id, tags=merged[:20])
+            self.notify(f"Tags saved on {len(convs)} conversation(s).", timeout=2)
+
+        label = f"Tags to add to {len(convs)} conversations, comma separated" if bulk else "Tags, comma separated (empty: none)"
+        self.app.push_screen(TextPromptScreen("Tags", label, current, check=check, placeholder="vip-event, size-exchange"), done)
+
+    def action_snooze_prompt(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        hub = self.workspace.me.hub
+
+        def check(text: str) -> str | None:
+            try:
+                parse_when(text, self.app.clock(), hub)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            until = parse_when(text, self.app.clock(), hub)
+            for cid in targets:
+                self.workspace.snooze(cid, until.isoformat())
+            self.notify(f"Snoozed until {local_time(until, hub, self.app.clock())} ({len(targets)}); it comes back by itself.", timeout=3)
+
+        self.app.push_screen(TextPromptScreen("Snooze until", f"When should it come back? {WHEN_HELP}", "2h", check=check), done)
+
+    def action_transfer_prompt(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        me = self.workspace.me.username
+        choices: list[tuple[tuple[str, str], Text | str]] = [(("hub", code), f"Hub · {hub.name}") for code, hub in HUBS.items()]
+        for adv in sorted(self.workspace.state.advisors.values(), key=lambda a: (a.hub, a.name)):
+            if adv.username != me and adv.role.value in ("advisor", "supervisor"):
+                langs = ", ".join(adv.languages) if getattr(adv, "languages", None) else ""
+                choices.append((("advisor", adv.username), Text(f"{adv.name} · {adv.hub} · {adv.status.value} · {langs}")))
+
+        def chosen(target: tuple[str, str] | None) -> None:
+            if target is None:
+                return
+            kind, value = target
+
+            def with_note(note: str | None) -> None:
+                if note is None:
+                    return
+                for cid in targets:
+                    if kind == "hub":
+                        self.workspace.transfer(cid, to_hub=value, note=note)
+                    else:
+                        self.workspace.transfer(cid, to_advisor=value, note=note)
+                self.notify(f"Transferring {len(targets)} conversation(s)…", timeout=3)
+
+            self.app.push_screen(TextPromptScreen("Transfer note", "A note for whoever takes it over (internal):", ""), with_note)
+
+        self.app.push_screen(ChoiceScreen(f"Transfer {len(targets)} conversation(s) to", choices), chosen)
+
+    def action_reopen(self) -> None:
+        cid = self.target_id()
+        if cid is not None:
+            self.workspace.reopen(cid)
+            self.notify("Reopening…", timeout=2)
+
+    def action_call_note(self) -> None:
+        cid = self._ensure_open()
+        conv = self.open_summary()
+        if cid is None or conv is None:
+            return
+
+        def outcome_chosen(outcome: str | None) -> None:
+            if outcome is None:
+                return
+
+            def noted(note: str | None) -> None:
+                if note is None:
+                    return
+                self.workspace.send_message(cid, body=note.strip() or OUTCOMES[outcome], kind="call_note", outcome=outcome)
+                self.conversation.refresh_thread(scroll_end=True)
+                if outcome in ("callback_requested", "no_answer", "voicemail"):
+                    self._ask_callback(conv)
+
+            self.app.push_screen(TextPromptScreen("Call note", "What was said (internal, never sent to the client):", ""), noted)
+
+        self.app.push_screen(ChoiceScreen("Call outcome", list(OUTCOMES.items()), filterable=False), outcome_chosen)
+
+    def _ask_callback(self, conv: ConversationSummary) -> None:
+        hub = self.workspace.me.hub
+
+        def check(text: str) -> str | None:
+            if not text.strip():
+                return None
+            try:
+                parse_when(text, self.app.clock(), hub)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            due = parse_when(text, self.app.clock(), hub)
+            self.workspace.create_task(conv.client_id, "callback", f"Call back {conv.client_name}", due.isoformat())
+            self.notify(f"Callback scheduled for {local_time(due, hub, self.app.clock())}.", timeout=3)
+
+        self.app.push_screen(TextPromptScreen("Schedule a callback?", f"When (empty: no callback)? {WHEN_HELP}", "tomorrow 10:00", check=check), done)
+
+    def action_quote(self) -> None:
+        if self.open_id is None:
+            return
+        conv = self.open_summary()
+        names = {u: a.name for u, a in self.workspace.state.advisors.items()}
+        thread = self.workspace.state.threads.get(self.open_id, [])
+        choices = []
+        for m in reversed(thread[-40:]):
+            if m.kind.value == "system":
+                continue
+            who = safe_line(conv.client_name if conv and m.kind.value == "inbound" else names.get(m.author, m.author))
+            choices.append(((m.id, f"{who}: {safe_line(m.body)[:120]}"), Text(f"{who} · {local_time(m.at, self.workspace.me.hub, self.app.clock())} · {safe_line(m.body)[:80]}")))
+        if not choices:
+            self.notify("Nothing to quote yet.", timeout=2)
+            return
+
+        def chosen(picked: tuple[int, str] | None) -> None:
+            if picked is not None:
+                self.composer.set_quote(*picked)
+                self.composer.focus()
+
+        self.app.push_screen(ChoiceScreen("Quote a message", choices), chosen)
+
+    # ---- notification settings (per advisor) ------------------------------------------------
+
+    def action_notify_scope(self, scope: str) -> None:
+        settings = self.workspace.notification_settings()
+        settings.scope = scope
+        self.workspace.save_notification_settings(settings)
+        self.notify(f"Notifications for {scope} conversations.", timeout=2)
+
+    def action_notify_toggle(self, name: str) -> None:
+        settings = self.workspace.notification_settings()
+        if name in ("bell", "toast", "desktop"):
+            setattr(settings, name, not getattr(settings, name))
+            self.workspace.save_notification_settings(settings)
+            self.notify(f"Notification {name}: {'on' if getattr(settings, name) else 'off'}.", timeout=2)
+
+    # ---- composer pickers: canned replies, products ------------------------------------------
+
+    @on(Composer.Wants)
+    def _composer_wants(self, message: Composer.Wants) -> None:
+        if message.what == "canned":
+            self._pick_canned()
+        else:
+            self._pick_product()
+
+    @work(exclusive=True, group="canned", exit_on_error=False)
+    async def _pick_canned(self) -> None:
+        conv = self.open_summary()
+        if conv is None:
+            return
+        window = whatsapp_window(conv, self.app.clock())
+        templates_only = window is not None and not window[0]
+        replies = await self.workspace.canned_replies(conv.language)
+        if not replies and conv.language != "en":
+            replies = await self.workspace.canned_replies("en")
+        if templates_only:
+            replies = [r for r in replies if r.get("whatsapp_approved")]
+        if not replies:
+            self.notify("No canned replies for this language" + (" that WhatsApp approves." if templates_only else "."), severity="warning", timeout=4)
+            return
+        client = await self.workspace.client_360(conv.client_id)
+        personal = None
+        if client is not None and client.personal_advisor_id is not None:
+            personal = next((a.name for a in self.workspace.state.advisors.values() if getattr(a, "id", None) == client.personal_advisor_id), None)
+        choices = []
+        for r in replies:
+            filled = fill_placeholders(str(r.get("body", "")), client, self.workspace.me.name, personal_advisor=personal)
+            mark = "✓ template · " if r.get("whatsapp_approved") else ""
+            choices.append(((r, filled), Text(f"{mark}{safe_line(str(r.get('title', '')))} — {safe_line(filled)[:70]}")))
+        hint = "WhatsApp window closed: only approved templates can be sent." if templates_only else ""
+
+        def chosen(picked) -> None:  # noqa: ANN001
+            if picked is None:
+                self.composer.focus()
+                return
+            reply, filled = picked
+            template = str(reply.get("id")) if conv.channel.value == "whatsapp" and reply.get("whatsapp_approved") else None
+            self.composer.use_template(template, filled)
+            self.composer.focus()
+
+        self.app.push_screen(ChoiceScreen(f"Canned replies · {conv.language}", choices, hint=hint), chosen)
+
+    def _pick_product(self) -> None:
+        currency = HUB_CURRENCY.get(self.workspace.me.hub, "EUR")
+
+        async def search(text: str) -> list[tuple[Product, Text]]:
+            products = await self.workspace.search_products(text, limit=30)
+            out = []
+            for p in products:
+                price = money(p.prices[currency], currency) if currency in p.prices else ""
+                out.append((p, Text(f"{safe_line(p.name)} · {safe_line(p.sku)} · {price}")))
+            return out
+
+        def chosen(product: Product | None) -> None:
+            if product is not None:
+                price = money(product.prices[currency], currency) if currency in product.prices else ""
+                self.composer.add_card(Attachment(type="product_card", sku=product.sku, name=product.name, price=price))
+            self.composer.focus()
+
+        self.app.push_screen(SearchPickScreen("Attach a product", search, placeholder="name, SKU, line, colour, material"), chosen)
+
     # ---- composer and lookbook messages ----------------------------------------------------
 
     @on(Composer.Submitted)
     def _send(self, message: Composer.Submitted) -> None:
-        self.workspace.send_message(message.conversation_id, body=message.text, kind=message.mode)
+        conv = self.workspace.state.conversations.get(message.conversation_id)
+        if conv is None:
+            return
+        if message.mode == "reply":
+            window = whatsapp_window(conv, self.app.clock())
+            if window is not None and not window[0] and not message.template:
+                self.notify("The WhatsApp window is closed: only an approved template can be sent. Press / or ctrl+r for templates.", severity="warning", timeout=6)
+                return
+            answered = self._answered_by_colleague(conv.id)
+            if answered is not None:
+                who, body = answered
+                question = Text.assemble((who, "bold"), " has just answered this client:\n\n", ("“" + body[:200] + "”", "italic"), "\n\nSend your reply as well?")
+                self.app.push_screen(ConfirmScreen("Someone else answered", question, yes="Send anyway"), lambda ok: ok and self._deliver(message))
+                return
+        self._deliver(message)
+
+    def _answered_by_colleague(self, conversation_id: int) -> tuple[str, str] | None:
+        """A colleague's reply that arrived after this advisor last caught up with the thread."""
+        me = self.workspace.me.username
+        for m in reversed(self.workspace.state.threads.get(conversation_id, [])):
+            if m.id <= self._seen_upto:
+                return None
+            if m.kind.value == "reply" and m.author != me:
+                adv = self.workspace.state.advisors.get(m.author)
+                return safe_line(adv.name if adv else m.author), safe_line(m.body)
+        return None
+
+    def _deliver(self, message: Composer.Submitted) -> None:
+        if message.later:
+            hub = self.workspace.me.hub
+
+            def check(text: str) -> str | None:
+                try:
+                    parse_when(text, self.app.clock(), hub)
+                except ValueError as exc:
+                    return str(exc)
+                return None
+
+            def chosen(text: str | None) -> None:
+                if text is not None:
+                    at = parse_when(text, self.app.clock(), hub)
+                    self._really_send(message, at)
+                    self.notify(f"Scheduled for {local_time(at, hub, self.app.clock())}.", timeout=3)
+
+            self.app.push_screen(TextPromptScreen("Send later", f"When should it go out? {WHEN_HELP}", "tomorrow 9:00", check=check), chosen)
+            return
+        self._really_send(message, None)
+
+    def _really_send(self, message: Composer.Submitted, at: datetime | None) -> None:
+        self.workspace.send_message(
+            message.conversation_id,
+            body=message.text,
+            kind=message.mode,
+            attachments=message.cards,
+            quote_message_id=message.quote[0] if message.quote else None,
+            send_at_iso=at.isoformat() if at else None,
+            template=message.template if message.mode == "reply" else None,
+        )
+        thread = self.workspace.state.threads.get(message.conversation_id, [])
+        self._seen_upto = thread[-1].id if thread else self._seen_upto
         message.composer.clear_after_send()
         self.conversation.refresh_thread(scroll_end=True)
 

@@ -1,11 +1,16 @@
 """The composer: a multi-line editor that writes a reply to the client or an internal note.
 
-Enter types a newline; ctrl+s sends; ctrl+n switches reply/note (the border and the
-placeholder say which). The text is kept as a draft per conversation (saved a moment
-after typing stops, and when another conversation is opened) and restored on reopening.
+Enter types a newline; ctrl+s sends; ctrl+t sends later; ctrl+n switches reply/note (the
+border and the placeholder say which). "/" at the start of an empty line picks a canned
+reply (ctrl+r too), "@" picks a product to attach as a card; a quoted message and the
+attached cards show under the title until sent. The text is kept as a draft per
+conversation (saved a moment after typing stops, and when another conversation is
+opened) and restored on reopening.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual import on
 from textual.message import Message
@@ -13,6 +18,7 @@ from textual.reactive import reactive
 from textual.widgets import TextArea
 
 from ..keys import COMPOSER_BINDINGS
+from ..safe import safe_line
 
 DRAFT_DELAY = 0.4
 
@@ -29,17 +35,33 @@ class Composer(TextArea):
     mode: reactive[str] = reactive("reply")
 
     class Submitted(Message):
-        """The advisor sent the text (`mode` is "reply" or "note")."""
+        """The advisor sent the text (`mode` is "reply" or "note"); `later` asks the screen
+        for a time to send it at."""
 
-        def __init__(self, composer: "Composer", conversation_id: int, text: str, mode: str) -> None:
+        def __init__(self, composer: "Composer", conversation_id: int, text: str, mode: str, *, later: bool = False) -> None:
             super().__init__()
             self.composer = composer
             self.conversation_id = conversation_id
             self.text = text
             self.mode = mode
+            self.later = later
+            self.quote = composer.quote
+            self.cards = list(composer.cards)
+            self.template = composer.template
 
     class Left(Message):
         """The advisor pressed escape: back to the queue."""
+
+    class Typing(Message):
+        """The advisor typed (colleagues see "typing…")."""
+
+    class Wants(Message):
+        """The advisor asked for a picker: "canned" (a canned reply) or "product" (a card)."""
+
+        def __init__(self, composer: "Composer", what: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.what = what
 
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(soft_wrap=True, tab_behavior="focus", show_line_numbers=False, id=id)
@@ -47,6 +69,11 @@ class Composer(TextArea):
         self.conversation_id: int | None = None
         self._draft_timer = None
         self._saved_text = ""
+        # What goes with the text: the message quoted (id, "Author: excerpt"), product
+        # cards (Attachment), and the approved WhatsApp template the text was made from.
+        self.quote: tuple[int, str] | None = None
+        self.cards: list[Any] = []
+        self.template: str | None = None
 
     def on_mount(self) -> None:
         self._apply_mode(self.mode)
@@ -58,7 +85,41 @@ class Composer(TextArea):
         self.set_class(mode == "note", "-note")
         self.placeholder = _PLACEHOLDER[mode]
         self.border_title = _TITLE[mode]
+        self._show_extras()
         self.refresh_bindings()
+
+    def _show_extras(self) -> None:
+        """The border's subtitle: what goes with the text (quote, cards, template)."""
+        parts = []
+        if self.quote is not None:
+            parts.append("quoting " + safe_line(self.quote[1])[:40])
+        if self.cards:
+            parts.append(" + ".join(f"◆ {safe_line(c.name or c.sku or '')}" for c in self.cards))
+        if self.template:
+            parts.append(f"template {safe_line(self.template)}")
+        self.border_subtitle = " · ".join(parts) + ("  (ctrl+x drops them)" if parts else "")
+
+    def set_quote(self, message_id: int, text: str) -> None:
+        self.quote = (message_id, text)
+        self._show_extras()
+
+    def add_card(self, card: Any) -> None:
+        self.cards.append(card)
+        self._show_extras()
+
+    def use_template(self, template_id: str | None, text: str) -> None:
+        """Put a canned reply's text in (replacing a lone "/" typed to ask for it)."""
+        self.template = template_id
+        current = self.text
+        if current.rstrip().endswith("/"):
+            current = current.rstrip()[:-1]
+        self.load_text(current + text)
+        self.move_cursor(self.document.end)
+        self._show_extras()
+
+    def drop_extras(self) -> None:
+        self.quote, self.cards, self.template = None, [], None
+        self._show_extras()
 
     # ---- conversations and drafts ---------------------------------------------------
 
@@ -68,6 +129,8 @@ class Composer(TextArea):
             return
         self.save_draft_now()
         self.conversation_id = conversation_id
+        self.quote, self.cards, self.template = None, [], None
+        self._show_extras()
         text = self.workspace.draft(conversation_id) if conversation_id is not None else ""
         self._saved_text = text
         self.load_text(text)
@@ -82,8 +145,26 @@ class Composer(TextArea):
             self.workspace.save_draft(self.conversation_id, self.text)
             self._saved_text = self.text
 
+    async def _on_key(self, event) -> None:  # noqa: ANN001 - "/" and "@" open pickers
+        if self.conversation_id is not None and event.character in ("/", "@") and not self.read_only:
+            row, col = self.cursor_location
+            line = self.document.get_line(row)[:col]
+            if event.character == "@" and (not line or line.endswith(" ")):
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.Wants(self, "product"))
+                return
+            if event.character == "/" and not line.strip():
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.Wants(self, "canned"))
+                return
+        await super()._on_key(event)
+
     @on(TextArea.Changed)
     def _changed(self, event: TextArea.Changed) -> None:
+        if self.conversation_id is not None and self.text.strip():
+            self.post_message(self.Typing())
         if self.conversation_id is None or self.text == self._saved_text:
             return
         if self._draft_timer is not None:
@@ -96,21 +177,33 @@ class Composer(TextArea):
     # ---- actions ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "send":
-            return self.conversation_id is not None
+        if action in ("send", "schedule", "canned"):
+            return self.conversation_id is not None and (action != "schedule" or self.mode == "reply")
+        if action == "drop_extras":
+            return bool(self.quote or self.cards or self.template)
         return True
 
-    def action_send(self) -> None:
+    def action_send(self, later: bool = False) -> None:
         text = self.text.strip()
         if self.conversation_id is None:
             return
-        if not text:
+        if not text and not self.cards:
             self.notify("Nothing to send yet.", severity="warning", timeout=2)
             return
-        self.post_message(self.Submitted(self, self.conversation_id, text, self.mode))
+        self.post_message(self.Submitted(self, self.conversation_id, text, self.mode, later=later))
+
+    def action_schedule(self) -> None:
+        self.action_send(later=True)
+
+    def action_canned(self) -> None:
+        self.post_message(self.Wants(self, "canned"))
+
+    def action_drop_extras(self) -> None:
+        self.drop_extras()
 
     def clear_after_send(self) -> None:
         self.load_text("")
+        self.drop_extras()
         self.save_draft_now()
 
     def action_toggle_mode(self) -> None:

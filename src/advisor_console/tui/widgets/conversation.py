@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -9,30 +12,86 @@ from textual.widgets import Static
 
 from ...domain.models import ConversationSummary
 from ...domain.reducer import WorkspaceState
-from ..format import CHANNEL_NAMES, TIER_NAMES, local_time
+from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, local_time
 from ..safe import safe_line
 from .composer import Composer
 from .thread import Block, ThreadView, cards_of
 
 
+OUTCOMES = {
+    "answered": "answered",
+    "no_answer": "no answer",
+    "voicemail": "left a voicemail",
+    "callback_requested": "asked to be called back",
+    "wrong_number": "wrong number",
+}
+
+
+def _quote_of(attachments: list[Any], names: dict[str, str], client_name: str) -> str:
+    for a in attachments:
+        data = a if isinstance(a, dict) else a.model_dump()
+        if data.get("type") == "quote":
+            q = data.get("data") or {}
+            author = client_name if q.get("author") == "client" else names.get(str(q.get("author")), str(q.get("author") or ""))
+            return f"{author}: {q.get('excerpt', '')}"
+    return ""
+
+
+def _call_prefix(attachments: list[Any]) -> str:
+    for a in attachments:
+        data = a if isinstance(a, dict) else a.model_dump()
+        if data.get("type") == "call":
+            outcome = str((data.get("data") or {}).get("outcome", ""))
+            return f"☎ Call · {OUTCOMES.get(outcome, outcome)}\n"
+    return "☎ Call\n"
+
+
 def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now, client_name: str) -> list[Block]:
-    """The blocks of a thread: its messages in order, then what is still in the outbox."""
+    """The blocks of a thread: its messages in order, then replies scheduled on the server,
+    then what is still in the outbox. Call notes show as internal notes with their outcome."""
     names = {u: a.name for u, a in state.advisors.items()}
     blocks: list[Block] = []
     for m in state.threads.get(conversation_id, []):
         kind = m.kind.value
         author = client_name if kind == "inbound" else names.get(m.author, m.author)
-        blocks.append(Block(key=f"m{m.id}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=m.body, cards=cards_of(m.attachments)))
+        body = m.body
+        if kind == "call_note":
+            kind, body = "note", _call_prefix(m.attachments) + body
+        if m.subject and kind == "inbound":
+            body = f"Subject: {m.subject}\n{body}"
+        quote = _quote_of(m.attachments, names, client_name)
+        blocks.append(Block(key=f"m{m.id}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote))
+    for sid, item in sorted(state.scheduled.get(conversation_id, {}).items()):
+        try:
+            at = datetime.fromisoformat(str(item.get("send_at")))
+        except ValueError:
+            continue
+        author = names.get(str(item.get("author")), str(item.get("author")))
+        status = f"scheduled for {local_time(at, me_hub, now)}"
+        blocks.append(Block(key=f"s{sid}", kind="reply", author=author, time="later", body=str(item.get("body", "")), cards=cards_of(item.get("attachments") or []), status=status))
     for p in state.pending_for(conversation_id):
         if p.op != "message":
             continue
         status = p.error or "sending"
-        blocks.append(Block(key=f"p{p.key}:{status}", kind=p.kind, author="You", time="now", body=p.body, cards=cards_of(p.attachments), status=status))
+        blocks.append(Block(key=f"p{p.key}:{status}", kind=p.kind if p.kind != "call_note" else "note", author="You", time="now", body=p.body, cards=cards_of(p.attachments), status=status))
     return blocks
 
 
+def whatsapp_window(conv: ConversationSummary, now: datetime) -> tuple[bool, str] | None:
+    """For a WhatsApp conversation: (open?, a few words on the 24-hour window)."""
+    if conv.channel.value != "whatsapp":
+        return None
+    if conv.window_closes_at is None:
+        return False, "WhatsApp window closed: templates only"
+    left = (aware(conv.window_closes_at) - aware(now)).total_seconds()
+    if left <= 0:
+        return False, "WhatsApp window closed: templates only"
+    hours, minutes = int(left // 3600), int(left % 3600 // 60)
+    return True, f"WhatsApp window {hours} h {minutes:02d} m left"
+
+
 class ConversationTitle(Static):
-    COMPONENT_CLASSES = {"title--name", "title--dim", "title--mine", "title--other"}
+    COMPONENT_CLASSES = {"title--name", "title--dim", "title--mine", "title--other", "title--presence", "title--warn"}
 
 
 class ConversationPane(Vertical):
@@ -103,6 +162,24 @@ class ConversationPane(Vertical):
             text.append(f"with {safe_line(holder.name if holder else conv.assignee)}", st("title--other"))
         else:
             text.append(conv.status.value, st("title--other"))
+        if conv.priority:
+            text.append(f" · {PRIORITY_NAMES.get(conv.priority, conv.priority)} priority", st("title--warn"))
         text.no_wrap = True
         text.overflow = "ellipsis"
-        title.update(text)
+        lines = [text]
+        extra = Text(" ", no_wrap=True, overflow="ellipsis")
+        window = whatsapp_window(conv, self.app.clock())
+        if window is not None:
+            extra.append(window[1] + "  ", st("title--dim" if window[0] else "title--warn"))
+        if conv.subject:
+            extra.append(f"✉ {safe_line(conv.subject)}  ", st("title--dim"))
+        if conv.tags:
+            extra.append(" ".join(f"#{safe_line(t)}" for t in conv.tags) + "  ", st("title--dim"))
+        others = [a for a in self.workspace.state.presence.get(conv.id, []) if a.get("username") != self.workspace.me.username]
+        if others:
+            said = ", ".join(f"{safe_line(str(a.get('name') or a.get('username')))} {'typing…' if a.get('state') == 'typing' else 'viewing'}" for a in others)
+            extra.append(f"👁 {said}", st("title--presence"))
+        if extra.plain.strip():
+            lines.append(extra)
+        title.update(Text("\n", no_wrap=True).join(lines))
+        title.styles.height = len(lines)

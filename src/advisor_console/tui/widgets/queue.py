@@ -1,4 +1,9 @@
-"""The queue: tabs Mine / Hub / All over a list of conversations.
+"""The queue: tabs Mine / Hub / All, a search box, and the conversation rows.
+
+What is listed and in which order is `domain.queue.select` over the advisor's
+`QueueView` (tab, filters, sort, search), which the workstation remembers. Rows show the
+channel, the client's names, VIC tier, unread count, priority, waiting time and status;
+space selects rows for bulk actions.
 
 One `OptionList` row per conversation (only visible lines are rendered). Rows are
 rebuilt by diff: when the order is unchanged only the changed rows get a new prompt;
@@ -27,34 +32,16 @@ from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.visual import RenderOptions, Visual
-from textual.widgets import OptionList, Tab, Tabs
+from textual.widgets import Input, OptionList, Tab, Tabs
 from textual.widgets.option_list import Option
 
 from ...domain.models import ConversationSummary
-from ..format import CHANNEL_ICONS, STATUS_MARKS, TIER_MARKS, waiting, without_background
-from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS
+from ...domain.queue import SORTS, TABS, QueueView, fold, in_tab, matches, select, waiting_since
+from ..format import CHANNEL_ICONS, PRIORITY_MARKS, STATUS_MARKS, TIER_MARKS, waiting, without_background
+from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS, QUEUE_SEARCH_BINDINGS
 from ..safe import safe_line
 
-TABS = ("mine", "hub", "all")
 _TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}
-_STATUS_ORDER = {"queued": 0, "assigned": 1, "snoozed": 2, "resolved": 3}
-
-
-def waiting_since(conv: ConversationSummary) -> datetime:
-    return conv.last_inbound_at or conv.created_at
-
-
-def in_tab(conv: ConversationSummary, tab: str, me: str, hub: str) -> bool:
-    if tab == "mine":
-        return conv.assignee == me and conv.status != "resolved"
-    if tab == "hub":
-        return conv.hub == hub and conv.status != "resolved"
-    return True
-
-
-def queue_order(convs: Iterable[ConversationSummary]) -> list[ConversationSummary]:
-    """Queued first, longest waiting first; then assigned, snoozed, resolved (also oldest first)."""
-    return sorted(convs, key=lambda c: (_STATUS_ORDER.get(c.status.value, 9), -c.priority, waiting_since(c), c.id))
 
 
 class QueueRow(Visual):
@@ -106,7 +93,17 @@ class QueueList(OptionList):
     """The conversation rows."""
 
     BINDINGS = [*QUEUE_BINDINGS, *CONVERSATION_BINDINGS]
-    COMPONENT_CLASSES = {"queue--name", "queue--native", "queue--preview", "queue--wait", "queue--wait-long", "queue--tier", "queue--queued", "queue--assigned", "queue--snoozed", "queue--resolved", "queue--icon", "queue--mine", "queue--pending"}
+    COMPONENT_CLASSES = {
+        "queue--name", "queue--native", "queue--preview", "queue--wait", "queue--wait-long", "queue--tier",
+        "queue--queued", "queue--assigned", "queue--snoozed", "queue--resolved", "queue--icon", "queue--mine",
+        "queue--pending", "queue--unread", "queue--priority", "queue--selected", "queue--tags",
+    }  # fmt: skip
+
+
+class QueueSearch(Input):
+    """Incremental search by client name (Latin or native script)."""
+
+    BINDINGS = QUEUE_SEARCH_BINDINGS
 
 
 class QueuePane(Vertical):
@@ -120,24 +117,31 @@ class QueuePane(Vertical):
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.workspace = workspace
-        self.tab = "mine"
+        self.view: QueueView = workspace.queue_view()
+        self.selected: set[int] = set()  # rows picked for a bulk action
         self._ids: list[int] = []
         self._width = 0
         # conversation id -> (the summary it was drawn from, (width, wait, outbox state), option)
-        self._options: dict[int, tuple[ConversationSummary, tuple[int, str, bool | None], Option]] = {}
+        self._options: dict[int, tuple[ConversationSummary, tuple[object, ...], Option]] = {}
         self._styles: dict[str, Style] = {}
 
     def compose(self) -> ComposeResult:
-        yield QueueTabs(*(Tab(_TAB_LABELS[t], id=f"tab-{t}") for t in TABS), id="queue-tabs")
+        yield QueueTabs(*(Tab(_TAB_LABELS[t], id=f"tab-{t}") for t in TABS), id="queue-tabs", active=f"tab-{self.view.tab}")
+        yield QueueSearch(placeholder="/ search clients", id="queue-search")
         yield QueueList(id="queue-list")
 
     @property
     def list(self) -> QueueList:
         return self.query_one(QueueList)
 
+    @property
+    def tab(self) -> str:
+        return self.view.tab
+
     def on_mount(self) -> None:
         self.border_title = "Queue"
-        self.set_interval(30.0, self.refresh_rows)
+        self._show_view()
+        self.set_interval(20.0, self.refresh_rows)  # waiting times stay live
         self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self.refresh_rows), init=False)
 
     def on_resize(self) -> None:
@@ -149,9 +153,69 @@ class QueuePane(Vertical):
     # ---- what is shown -----------------------------------------------------------
 
     def conversations(self, tab: str | None = None) -> list[ConversationSummary]:
-        tab = tab or self.tab
-        me, hub = self.workspace.me.username, self.workspace.me.hub
-        return queue_order(c for c in self.workspace.state.conversations.values() if in_tab(c, tab, me, hub))
+        view = self.view if tab is None or tab == self.view.tab else QueueView(tab, self.view.sort, self.view.filters, self.view.search)
+        return select(self.workspace.state.conversations.values(), view, self.workspace.me.username, self.workspace.me.hub)
+
+    def set_view(self, view: QueueView) -> None:
+        """Show the queue through `view` (tab, filters, sort) and remember it."""
+        tab_changed = view.tab != self.view.tab
+        self.view = view
+        self.workspace.save_queue_view(view)
+        if tab_changed:
+            self.query_one(QueueTabs).active = f"tab-{view.tab}"
+        self._ids = []
+        self._show_view()
+        self.refresh_rows()
+
+    def cycle_sort(self) -> str:
+        sort = SORTS[(SORTS.index(self.view.sort) + 1) % len(SORTS)]
+        self.set_view(QueueView(self.view.tab, sort, self.view.filters, self.view.search))
+        return sort
+
+    def _show_view(self) -> None:
+        self.border_subtitle = self.view.describe() + (f" · {len(self.selected)} selected" if self.selected else "")
+
+    @on(Input.Changed, "#queue-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.value != self.view.search:
+            self.view.search = event.value
+            self._ids = []
+            self._show_view()
+            self.refresh_rows()
+
+    @on(Input.Submitted, "#queue-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.list.focus()
+
+    def clear_search(self) -> None:
+        self.query_one(QueueSearch).value = ""
+        self.list.focus()
+
+    # ---- selection (bulk actions) ---------------------------------------------------
+
+    def toggle_selected(self, conversation_id: int) -> None:
+        self.selected ^= {conversation_id}
+        self._show_view()
+        self.refresh_rows({conversation_id})
+
+    def select_all(self) -> None:
+        self.selected = set(self._ids)
+        self._show_view()
+        self.refresh_rows(set(self._ids))
+
+    def clear_selected(self) -> None:
+        changed, self.selected = self.selected, set()
+        self._show_view()
+        self.refresh_rows(changed)
+
+    def bulk_targets(self) -> list[int]:
+        """The selected rows still in the queue, in queue order; else the highlighted one."""
+        if self.selected:
+            return [cid for cid in self._ids if cid in self.selected]
+        cid = self.highlighted_id
+        return [cid] if cid is not None else []
 
     @property
     def highlighted_id(self) -> int | None:
@@ -166,9 +230,11 @@ class QueuePane(Vertical):
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()
         tab = (event.tab.id or "tab-mine").removeprefix("tab-")
-        if tab != self.tab:
-            self.tab = tab
+        if tab != self.view.tab and tab in TABS:
+            self.view.tab = tab
+            self.workspace.save_queue_view(self.view)
             self._ids = []
+            self._show_view()
             self.refresh_rows()
 
     @on(OptionList.OptionSelected)
@@ -197,24 +263,33 @@ class QueuePane(Vertical):
     def _option(self, conv: ConversationSummary, width: int, now: datetime, busy: dict[int, bool], styles: dict[str, Style]) -> Option:
         """The row's option: the kept one while it would show the same, else a new one."""
         wait = waiting(waiting_since(conv), now)
-        shown = (width, wait, busy.get(conv.id))
+        unread = self.workspace.unread(conv.id)
+        picked = conv.id in self.selected
+        shown = (width, wait, busy.get(conv.id), unread, picked)
         kept = self._options.get(conv.id)
         if kept is not None and kept[0] is conv and kept[1] == shown:
             return kept[2]
-        option = Option(QueueRow(self._row(conv, width, wait, busy.get(conv.id), styles), self.app.console), id=str(conv.id))
+        row = self._row(conv, width, wait, busy.get(conv.id), styles, unread, picked)
+        option = Option(QueueRow(row, self.app.console), id=str(conv.id))
         self._options[conv.id] = (conv, shown, option)
         return option
 
-    def _row(self, conv: ConversationSummary, width: int, wait: str, pending: bool | None, st: dict[str, Style]) -> Text:
+    def _row(self, conv: ConversationSummary, width: int, wait: str, pending: bool | None, st: dict[str, Style], unread: int = 0, picked: bool = False) -> Text:
         width = max(width, 20)
         long_wait = conv.status.value == "queued" and wait.endswith(("h", "d"))
         tail = Text()
+        if unread:
+            tail.append(f" {min(unread, 99)}●" if unread < 100 else " 99+●", st["queue--unread"])
+        if conv.priority:
+            tail.append(f" {PRIORITY_MARKS.get(conv.priority, '!')}", st["queue--priority"])
         tail.append(f" {TIER_MARKS.get(conv.vic_tier, ' ')}", st["queue--tier"])
         tail.append(f"{wait:>5}", st["queue--wait-long" if long_wait else "queue--wait"])
         tail.append(" ")
         status = conv.status.value
         tail.append(STATUS_MARKS.get(status, "?"), st.get(f"queue--{status}", st["queue--preview"]))
         head = Text()
+        if picked:
+            head.append("▶", st["queue--selected"])
         head.append(f"{CHANNEL_ICONS.get(conv.channel.value, '?')} ", st["queue--icon"])
         name_width = width - cell_len(head.plain) - tail.cell_len
         name = Text(safe_line(conv.client_name), st["queue--name"])
@@ -224,6 +299,8 @@ class QueuePane(Vertical):
         name.truncate(name_width, overflow="ellipsis", pad=True)
         line1 = Text.assemble(head, name, tail, no_wrap=True)
         preview = Text("  ", no_wrap=True)
+        if conv.tags:
+            preview.append(" ".join(f"#{safe_line(t)}" for t in conv.tags[:3]) + " ", st["queue--tags"])
         if pending is not None:
             preview.append("not sent ⚠ " if pending else "sending… ", st["queue--pending"])
         elif conv.assignee and conv.assignee != self.workspace.me.username and status == "assigned":
@@ -269,15 +346,25 @@ class QueuePane(Vertical):
         self._update_tab_labels()
 
     def _update_tab_labels(self) -> None:
+        """Each tab: how many rows it would show (filters and search applied), and how
+        many of them have unread client messages."""
         me, hub = self.workspace.me.username, self.workspace.me.hub
         counts = dict.fromkeys(TABS, 0)
+        unread = dict.fromkeys(TABS, 0)
+        folded = fold(self.view.search.strip())
         for c in self.workspace.state.conversations.values():
+            if not matches(c, self.view, folded):
+                continue
+            has_unread = None
             for t in TABS:
                 if in_tab(c, t, me, hub):
                     counts[t] += 1
+                    if has_unread is None:
+                        has_unread = self.workspace.unread(c.id) > 0
+                    unread[t] += has_unread
         tabs = self.query_one(QueueTabs)
         for t in TABS:
-            label = f"{_TAB_LABELS[t]} {counts[t]}"
+            label = f"{_TAB_LABELS[t]} {counts[t]}" + (f" ●{unread[t]}" if unread[t] else "")
             tab = tabs.query_one(f"#tab-{t}", Tab)
             if tab.label_text != label:
                 tab.label = label

@@ -42,6 +42,7 @@ BAR = "▎ "
 NOTE_BAR = "▌ "
 NOTE_LABEL = " NOTE "
 NOTE_HEAD = " internal, never sent to the client · "
+QUOTE_BAR = "┃ "
 CARD_LINES = 4  # title, name, detail, bottom rule
 SYNC_BLOCKS = 64  # changes measuring more blocks than this are measured from the end, lazily
 SLICE_SECONDS = 0.004  # one background measuring step
@@ -64,7 +65,8 @@ class Block:
     time: str
     body: str
     cards: tuple[Card, ...] = ()
-    status: str = ""  # "" | "sending" | error text
+    status: str = ""  # "" | "sending" | "scheduled …" | error text
+    quote: str = ""  # the quoted message, "Author: excerpt"
     extra: tuple[Any, ...] = field(default=(), compare=False)
 
 
@@ -87,6 +89,8 @@ def _head_parts(block: Block) -> list[tuple[str, str]]:
     parts.append((f" · {block.time}", "thread--time"))
     if block.status == "sending":
         parts.append(("  sending…", "thread--pending"))
+    elif block.status.startswith("scheduled"):
+        parts.append((f"  ⏱ {block.status}", "thread--pending"))
     elif block.status:
         parts.append((f"  ⚠ not sent: {safe_line(block.status)}", "thread--error"))
     return parts
@@ -113,6 +117,8 @@ def block_height(block: Block, width: int) -> int:
     if block.kind == "system":
         return _wrapped_lines("".join(t for t, _ in _system_parts(block)), inner) + 1
     height = _wrapped_lines("".join(t for t, _ in _head_parts(block)), inner)
+    if block.quote:
+        height += sum(_wrapped_lines(QUOTE_BAR + line, inner) for line in safe(block.quote).split("\n"))
     if block.body:
         height += sum(_wrapped_lines(line, inner) for line in safe(block.body).split("\n"))
     return height + CARD_LINES * len(block.cards) + 1
@@ -125,6 +131,7 @@ class ThreadView(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {
         "thread--inbound-bar",
+        "thread--quote",
         "thread--inbound-head",
         "thread--reply-bar",
         "thread--reply-head",
@@ -344,6 +351,11 @@ class ThreadView(ScrollView, can_focus=True):
                 head.append(piece, st(component))
             for part in head.wrap(console, inner, overflow="fold"):
                 lines.append((bar + part, fill))
+            if block.quote:
+                quote_style = st("thread--quote")
+                for line in safe(block.quote).split("\n"):
+                    for part in Text(QUOTE_BAR + line, quote_style).wrap(console, inner, overflow="fold"):
+                        lines.append((bar + part, fill))
             if block.body:
                 body = Text(safe(block.body))
                 for part in body.wrap(console, inner, overflow="fold"):
