@@ -17,7 +17,7 @@ from advisor_console.config import Settings
 from advisor_console.domain import events as ev
 from advisor_console.domain.models import Advisor, Attachment, Client360, Product, Purchase, Task
 from advisor_console.client.cache import LocalCache
-from advisor_console.client.workspace import Workspace
+from advisor_console.client.workspace import Workspace, message_payload
 from advisor_console.domain.reducer import apply
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # 18:00 in Tokyo
@@ -154,8 +154,8 @@ class FakeWorkspace(Workspace):
     advisor keeps locally (read marks, queue view, notification settings) goes to a real
     local cache in a temporary directory, as in the real one."""
 
-    def __init__(self, events: list[dict[str, Any]] | None = None, me: Advisor = ME) -> None:
-        cache = LocalCache(Path(tempfile.mkdtemp(prefix="fake-ws-")) / "cache.sqlite")
+    def __init__(self, events: list[dict[str, Any]] | None = None, me: Advisor = ME, cache_dir: Path | None = None) -> None:
+        cache = LocalCache((cache_dir or Path(tempfile.mkdtemp(prefix="fake-ws-"))) / "cache.sqlite")
         super().__init__(api=None, cache=cache, me=me)  # type: ignore[arg-type] - never talks to a server
         self._events = fixed_events() if events is None else events
         self.drafts: dict[int, str] = {}
@@ -197,7 +197,7 @@ class FakeWorkspace(Workspace):
         return self._enqueue("claim", conversation_id)
 
     def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None, **extras: Any) -> str:
-        return self._enqueue("message", conversation_id, body=body, kind=kind, attachments=[a.model_dump() for a in attachments or []], **{k: v for k, v in extras.items() if v is not None})
+        return self._enqueue("message", conversation_id, **message_payload(body, kind, attachments, **extras))
 
     def update_conversation(self, conversation_id: int, **changes: Any) -> str:
         return self._enqueue("conversation_update", conversation_id, **{k: v for k, v in changes.items() if v is not None})
@@ -252,7 +252,7 @@ CANNED = [
 ]
 
 
-def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "advisor-dark") -> Any:
+def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "advisor-dark", cache_dir: Path | None = None) -> Any:
     from advisor_console.tui.app import AdvisorApp
 
     class SnapshotApp(AdvisorApp):
@@ -263,7 +263,7 @@ def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "adviso
             for widget in self.query("TextArea, Input"):
                 widget.cursor_blink = False  # type: ignore[attr-defined]
 
-    return SnapshotApp(FakeWorkspace(events), Settings(theme=theme), clock=lambda: NOW)
+    return SnapshotApp(FakeWorkspace(events, cache_dir=cache_dir), Settings(theme=theme), clock=lambda: NOW)
 
 
 if __name__ == "__main__":

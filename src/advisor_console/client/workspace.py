@@ -55,6 +55,23 @@ class NotificationSettings:
         return out
 
 
+def message_payload(
+    body: str,
+    kind: str = "reply",
+    attachments: list[Attachment] | None = None,
+    *,
+    quote_message_id: int | None = None,
+    send_at_iso: str | None = None,
+    template: str | None = None,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """The body of POST /conversations/{id}/messages."""
+    payload: dict[str, Any] = {"body": body, "kind": kind, "attachments": [a.model_dump() for a in attachments or []]}
+    extras = {"quote_message_id": quote_message_id, "send_at": send_at_iso, "template": template, "outcome": outcome}
+    payload.update({k: v for k, v in extras.items() if v is not None})
+    return payload
+
+
 class Workspace:
     def __init__(self, api: ApiClient, cache: LocalCache, me: Advisor) -> None:
         self.api = api
@@ -137,9 +154,7 @@ class Workspace:
     ) -> str:
         """A reply, note or call note; optionally quoting a message, scheduled for later
         (`send_at_iso`), as an approved WhatsApp template, or with a call's outcome."""
-        payload: dict[str, Any] = {"body": body, "kind": kind, "attachments": [a.model_dump() for a in attachments or []]}
-        extras = {"quote_message_id": quote_message_id, "send_at": send_at_iso, "template": template, "outcome": outcome}
-        payload.update({k: v for k, v in extras.items() if v is not None})
+        payload = message_payload(body, kind, attachments, quote_message_id=quote_message_id, send_at_iso=send_at_iso, template=template, outcome=outcome)
         return self.sync.enqueue("message", conversation_id, payload)
 
     def update_conversation(self, conversation_id: int, *, priority: int | None = None, tags: list[str] | None = None, stage: str | None = None) -> str:

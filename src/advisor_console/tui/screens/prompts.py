@@ -32,7 +32,7 @@ class ChoiceScreen(ModalScreen[T | None], Generic[T]):
         self.title_text = title
         self.choices = choices
         self.hint = hint
-        self.filterable = filterable and len(choices) > 8
+        self.filterable = filterable and len(choices) > 5
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-dialog", classes="dialog") as dialog:
