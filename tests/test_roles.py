@@ -50,6 +50,11 @@ ENDPOINTS: list[tuple[str, str, dict[str, int], Any]] = [
     ("POST", "/api/v1/conversations/{cid}/resolve", WRITE, None),
     ("POST", "/api/v1/conversations/{cid}/transfer", WRITE, {"to_hub": "SEL"}),
     ("POST", "/api/v1/inbound", INBOUND, {"channel": "chat", "client_id": 1, "body": "hi"}),
+    ("PATCH", "/api/v1/conversations/{cid}", WRITE, {"priority": 1, "tags": ["vip"]}),
+    ("GET", "/api/v1/conversations/{cid}/scheduled", READ, None),
+    ("GET", "/api/v1/canned-replies", READ, None),
+    ("GET", "/api/v1/conversations/{cid}/presence", READ, None),
+    ("POST", "/api/v1/conversations/{cid}/presence", {**READ, "advisor": 204, "supervisor": 204, "trainer": 204}, {"state": "viewing"}),
 ]
 
 
@@ -58,7 +63,7 @@ def test_role_matrix(live_server: LiveServer, world: dict[str, Any], method: str
     for i, role in enumerate(ROLES):
         conv = world["convs"][i]  # each role acts on its own conversation
         url = live_server.url + path.format(cid=conv["id"], client=conv["client_id"])
-        r = httpx.request(method, url, headers=world["headers"][role], json=body if body is not None else ({} if method == "POST" else None))
+        r = httpx.request(method, url, headers=world["headers"][role], json=body if body is not None else ({} if method in ("POST", "PATCH") else None))
         assert r.status_code == expected[role], f"{role}: {method} {path} -> {r.status_code} {r.text[:200]}"
         if r.status_code >= 400:
             assert r.json()["error"]["code"] in ("unauthorized", "forbidden")
@@ -68,3 +73,15 @@ def test_role_matrix(live_server: LiveServer, world: dict[str, Any], method: str
 def test_role_matrix_for_the_stream(live_server: LiveServer, world: dict[str, Any], role: str) -> None:
     with httpx.stream("GET", f"{live_server.url}/api/v1/events/stream", headers=world["headers"][role], timeout=10) as r:
         assert r.status_code == READ[role]
+
+
+def test_role_matrix_for_cancelling_a_scheduled_message(live_server: LiveServer, world: dict[str, Any]) -> None:
+    """DELETE /scheduled-messages/{id}: the role is checked before the message is looked up."""
+    conv = world["convs"][0]
+    send_at = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    r = httpx.post(f"{live_server.url}/api/v1/conversations/{conv['id']}/messages", headers=world["headers"]["supervisor"], json={"body": "later", "send_at": send_at})
+    assert r.status_code == 202, r.text
+    url = f"{live_server.url}/api/v1/scheduled-messages/{r.json()['id']}"
+    expected = {"none": 401, "trainer": 403, "channel": 403, "advisor": 403, "supervisor": 200}  # an advisor: not the author
+    for role in ("none", "trainer", "channel", "advisor", "supervisor"):
+        assert httpx.delete(url, headers=world["headers"][role]).status_code == expected[role], role

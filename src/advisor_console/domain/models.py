@@ -300,7 +300,7 @@ def normalise_tags(tags: list[str]) -> list[str]:
 
 
 class ConversationUpdateIn(_Model):
-    priority: int | None = Field(default=None, ge=0, le=3)
+    priority: int | None = Field(default=None, ge=0, le=3, strict=True)
     tags: list[str] | None = Field(default=None, max_length=100)
     stage: Stage | None = None
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
@@ -14,8 +15,26 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from ..domain import events as ev
-from ..domain.models import HUBS, MAX_MESSAGE_CHARS, Advisor, AdvisorUpdateIn, ConversationSummary, InboundIn, MessageIn, MessageKind, Role, TaskIn, TaskUpdateIn, TransferIn, hub_for_country, language_of_locale
-from . import eventlog
+from ..domain.models import (
+    CALL_OUTCOMES,
+    HUBS,
+    INTERNAL_KINDS,
+    MAX_MESSAGE_CHARS,
+    Advisor,
+    AdvisorUpdateIn,
+    ConversationSummary,
+    ConversationUpdateIn,
+    InboundIn,
+    MessageIn,
+    MessageKind,
+    Role,
+    TaskIn,
+    TaskUpdateIn,
+    TransferIn,
+    hub_for_country,
+    language_of_locale,
+)
+from . import canned, eventlog
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
 from .tables import (
@@ -25,12 +44,15 @@ from .tables import (
     ConversationRow,
     IdempotencyRow,
     MessageRow,
+    ScheduledMessageRow,
     TaskRow,
     conversation_summary,
 )
 
 T = TypeVar("T")
 PREVIEW_CHARS = 120
+QUOTE_EXCERPT_CHARS = 300
+SCHEDULE_HORIZON = timedelta(days=30)
 
 
 def request_hash(*parts: Any) -> str:
@@ -169,42 +191,240 @@ def claim(session: Session, advisor: Advisor, conv_id: int) -> tuple[int, dict[s
 
 
 def post_message(session: Session, advisor: Advisor, conv_id: int, body: MessageIn, key: str | None) -> tuple[int, dict[str, Any]]:
+    """A reply, note or call note now (201 with the message), or a reply at `send_at`
+    (202 with the ScheduledMessage; services.send_scheduled sends it when due)."""
     conv = visible_conversation(session, advisor, conv_id)
-    if body.kind not in (MessageKind.reply, MessageKind.note):
-        raise ApiError(422, "invalid_kind", "kind must be 'reply' or 'note'.")
-    check_message_size(body.body)
-    if not body.body.strip() and not body.attachments:
-        raise ApiError(422, "empty_message", "A message needs a body or an attachment.")
-    holder = username_of(session, conv.assignee_id)
     now = utcnow()
+    if body.send_at is not None:
+        _check_send_at(body, now)
+    if body.kind not in (MessageKind.reply, MessageKind.note, MessageKind.call_note):
+        raise ApiError(422, "invalid_kind", "kind must be 'reply', 'note' or 'call_note'.")
+    check_message_size(body.body)
+    attachments = [a.model_dump(mode="json") for a in body.attachments]
+    if body.kind == MessageKind.call_note:
+        if body.outcome not in CALL_OUTCOMES:
+            raise ApiError(422, "invalid_outcome", f"A call note needs an outcome: one of {', '.join(CALL_OUTCOMES)}.")
+        attachments.append({"type": "call", "data": {"outcome": body.outcome}})
+    elif not body.body.strip() and not body.attachments:
+        raise ApiError(422, "empty_message", "A message needs a body or an attachment.")
+    if body.quote_message_id is not None:
+        attachments.append(_quote(session, conv, body))
+    holder = username_of(session, conv.assignee_id)
     if body.kind == MessageKind.reply:
         if conv.status == "resolved":
             raise ApiError(409, "conversation_resolved", "This conversation is resolved; reopen it before replying.")
         if holder is not None and holder != advisor.username:
             raise ApiError(409, "already_claimed", f"{holder} holds this conversation; add a note instead of replying.")
+        _check_whatsapp_window(conv, body.body, body.template, body.send_at or now, scheduled=body.send_at is not None)
+    if body.send_at is not None:
+        return _schedule(session, advisor, conv, body, attachments, now, holder)
+    message = deliver(session, conv, advisor.username, advisor.id, body.kind, body.body, attachments, now, key=key)
+    return 201, message
+
+
+def deliver(
+    session: Session,
+    conv: ConversationRow,
+    author: str,
+    author_id: int | None,
+    kind: MessageKind,
+    text: str,
+    attachments: list[dict[str, Any]],
+    now: datetime,
+    *,
+    key: str | None = None,
+    scheduled_id: int | None = None,
+) -> dict[str, Any]:
+    """Store an advisor's message and append message.created (checks already done)."""
+    holder = username_of(session, conv.assignee_id)
+    subject = None
+    if kind == MessageKind.reply:
         if holder is None:  # replying claims the conversation
-            conv.assignee_id = advisor.id
-            conv.status = "assigned"
+            conv.assignee_id = author_id
+            conv.status = "assigned" if conv.status != "snoozed" else conv.status
         conv.first_response_at = conv.first_response_at or now
-        conv.preview = _preview(body.body or (body.attachments[0].name or "") if body.attachments else body.body)
+        first_name = next((a.get("name") for a in attachments if a.get("type") not in ("quote", "call")), None)
+        conv.preview = _preview(text or (first_name or "") if attachments else text)
+        if conv.channel == "email":
+            subject = reply_subject(conv.subject)
     conv.last_activity_at = now
     session.add(conv)
     session.flush()
     msg = MessageRow(
         conversation_id=conv.id or 0,
-        kind=body.kind.value,
-        body=body.body,
-        attachments=[a.model_dump(mode="json") for a in body.attachments],
-        author=advisor.username,
+        kind=kind.value,
+        body=text,
+        attachments=attachments,
+        author=author,
         at=now,
-        delivery="sent" if body.kind == MessageKind.reply else "internal",
+        delivery="internal" if kind in INTERNAL_KINDS else "sent",
         idempotency_key=key,
+        subject=subject,
+        scheduled_id=scheduled_id,
     )
     session.add(msg)
     session.flush()
     message = msg.to_model().model_dump(mode="json")
-    _emit(session, ev.MESSAGE_CREATED, advisor.username, conv, {"message": message}, prev_assignee=holder)
+    _emit(session, ev.MESSAGE_CREATED, author, conv, {"message": message}, prev_assignee=holder)
+    return message
+
+
+_RE_PREFIX = re.compile(r"^\s*(re|aw|sv|rif)\s*:\s*", re.IGNORECASE)
+
+
+def reply_subject(subject: str | None) -> str | None:
+    """ "Re: <subject>", never "Re: Re: ..."."""
+    if not subject or not subject.strip():
+        return None
+    bare = subject.strip()
+    while (m := _RE_PREFIX.match(bare)) is not None and m.end() < len(bare):
+        bare = bare[m.end() :]
+    return f"Re: {bare}"
+
+
+def _quote(session: Session, conv: ConversationRow, body: MessageIn) -> dict[str, Any]:
+    quoted = session.get(MessageRow, body.quote_message_id)
+    if quoted is None or quoted.conversation_id != conv.id:
+        raise ApiError(422, "invalid_quote", "quote_message_id must be a message of this conversation.")
+    if body.kind == MessageKind.reply and quoted.kind in INTERNAL_KINDS:
+        raise ApiError(422, "invalid_quote", "An internal note cannot be quoted in a reply: notes never reach the client.")
+    return {
+        "type": "quote",
+        "data": {"message_id": quoted.id, "author": quoted.author, "kind": quoted.kind, "excerpt": quoted.body[:QUOTE_EXCERPT_CHARS]},
+    }
+
+
+def _check_send_at(body: MessageIn, now: datetime) -> None:
+    send_at = body.send_at
+    assert send_at is not None
+    if body.kind != MessageKind.reply:
+        raise ApiError(422, "invalid_send_at", "Only replies can be scheduled; notes are written now.")
+    if send_at.tzinfo is None:
+        raise ApiError(422, "invalid_send_at", "send_at must carry a UTC offset.")
+    if send_at <= now:
+        raise ApiError(422, "invalid_send_at", "send_at must be in the future.")
+    if send_at > now + SCHEDULE_HORIZON:
+        raise ApiError(422, "invalid_send_at", f"A reply can be scheduled at most {SCHEDULE_HORIZON.days} days ahead.")
+
+
+def _check_whatsapp_window(conv: ConversationRow, text: str, template: str | None, at: datetime, *, scheduled: bool = False) -> None:
+    """WhatsApp's 24-hour customer-service window: after it, only approved templates."""
+    if conv.channel != "whatsapp":
+        return
+    closes = conv.window_closes_at()
+    if closes is not None and at < closes:
+        return
+    if template is None:
+        if closes is None:
+            when = "the client has not written on WhatsApp yet, so the window is not open"
+        elif scheduled:
+            when = f"the window closes at {closes:%Y-%m-%d %H:%M} UTC, before this reply would be sent"
+        else:
+            when = f"the window closed at {closes:%Y-%m-%d %H:%M} UTC, 24 hours after the client's last message"
+        raise ApiError(422, "whatsapp_window_closed", f"Only approved WhatsApp templates can be sent: {when}.")
+    reply = canned.approved_template(template, conv.language)
+    if reply is None:
+        raise ApiError(422, "template_not_approved", f"{template!r} is not an approved WhatsApp template in {conv.language}.")
+    if not canned.matches(reply, text):
+        raise ApiError(422, "template_mismatch", f"The message does not follow the template {template!r}: only its placeholders may change.")
+
+
+def _schedule(
+    session: Session, advisor: Advisor, conv: ConversationRow, body: MessageIn, attachments: list[dict[str, Any]], now: datetime, holder: str | None
+) -> tuple[int, dict[str, Any]]:
+    assert body.send_at is not None
+    if holder is None:  # a reply on its way claims the conversation, like a reply now
+        conv.assignee_id = advisor.id
+        conv.status = "assigned" if conv.status != "snoozed" else conv.status
+    conv.last_activity_at = now
+    session.add(conv)
+    row = ScheduledMessageRow(
+        conversation_id=conv.id or 0,
+        kind=body.kind.value,
+        body=body.body,
+        attachments=attachments,
+        author=advisor.username,
+        author_id=advisor.id,
+        template=body.template,
+        send_at=body.send_at,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    scheduled = row.to_model().model_dump(mode="json")
+    _emit(session, ev.MESSAGE_SCHEDULED, advisor.username, conv, {"scheduled": scheduled}, prev_assignee=holder)
+    return 202, scheduled
+
+
+def send_scheduled(session: Session, scheduled_id: int, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """Send one due scheduled message (background loop). Re-checked under the write lock,
+    so with several server processes it is sent once."""
+    now = now or utcnow()
+    row = session.get(ScheduledMessageRow, scheduled_id)
+    if row is None or row.send_at > now:
+        return 200, {}
+    conv = _conversation(session, row.conversation_id)
+    reason = None
+    if conv.status == "resolved":
+        reason = "conversation_resolved"
+    else:
+        try:
+            _check_whatsapp_window(conv, row.body, row.template, now)
+        except ApiError:
+            reason = "whatsapp_window_closed"
+    session.delete(row)
+    if reason is not None:
+        _emit(session, ev.MESSAGE_UNSCHEDULED, "system", conv, {"scheduled_id": scheduled_id, "reason": reason})
+        return 200, {}
+    message = deliver(session, conv, row.author, row.author_id, MessageKind(row.kind), row.body, list(row.attachments or []), now, scheduled_id=scheduled_id)
     return 201, message
+
+
+def cancel_scheduled(session: Session, advisor: Advisor, scheduled_id: int) -> tuple[int, dict[str, Any]]:
+    row = session.get(ScheduledMessageRow, scheduled_id)
+    if row is None:
+        raise ApiError(404, "not_found", "Scheduled message not found: it was sent or cancelled already.")
+    conv = visible_conversation(session, advisor, row.conversation_id)
+    if advisor.role != Role.supervisor and row.author != advisor.username:
+        raise forbidden("Only its author or a team lead may cancel a scheduled message.")
+    scheduled = row.to_model().model_dump(mode="json")
+    session.delete(row)
+    _emit(session, ev.MESSAGE_UNSCHEDULED, advisor.username, conv, {"scheduled_id": scheduled_id, "reason": "cancelled"})
+    return 200, scheduled
+
+
+def update_conversation(session: Session, advisor: Advisor, conv_id: int, body: ConversationUpdateIn) -> tuple[int, dict[str, Any]]:
+    """Priority, tags and stage; conversation.updated with the fields that changed."""
+    conv = visible_conversation(session, advisor, conv_id)
+    fields: dict[str, Any] = {}
+    if body.priority is not None and body.priority != conv.priority:
+        conv.priority = fields["priority"] = body.priority
+    if body.tags is not None and body.tags != list(conv.tags or []):
+        conv.tags = list(body.tags)
+        fields["tags"] = list(body.tags)
+    if body.stage is not None and body.stage.value != conv.stage:
+        conv.stage = fields["stage"] = body.stage.value
+    if not fields:
+        return 200, summary(session, conv).model_dump(mode="json")
+    session.add(conv)
+    return 200, _emit(session, ev.CONVERSATION_UPDATED, advisor.username, conv, {"fields": fields})
+
+
+def wake_due(session: Session, conv_id: int, now: datetime | None = None) -> tuple[int, dict[str, Any]]:
+    """End a snooze whose time came (background loop); re-checked under the write lock."""
+    now = now or utcnow()
+    conv = session.get(ConversationRow, conv_id)
+    if conv is None or conv.status != "snoozed" or conv.snoozed_until is None or conv.snoozed_until > now:
+        return 200, {}
+    _wake(conv)
+    conv.last_activity_at = now
+    session.add(conv)
+    return 200, _emit(session, ev.CONVERSATION_WOKEN, "system", conv, {"reason": "timer"})
+
+
+def _wake(conv: ConversationRow) -> None:
+    conv.status = "assigned" if conv.assignee_id else "queued"
+    conv.snoozed_until = None
 
 
 def _must_hold_or_supervise(session: Session, advisor: Advisor, conv: ConversationRow) -> str | None:
@@ -309,8 +529,13 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
         session.flush()
         _emit(session, ev.CONVERSATION_CREATED, actor.username, conv)
     if conv.status == "snoozed":  # the client wrote: it comes back to the queue
-        conv.status = "assigned" if conv.assignee_id else "queued"
-        conv.snoozed_until = None
+        _wake(conv)
+        conv.last_activity_at = now
+        session.add(conv)
+        _emit(session, ev.CONVERSATION_WOKEN, "client", conv, {"reason": "inbound"})
+    subject = body.subject.strip() if body.subject and body.subject.strip() else None
+    if conv.subject is None and subject and conv.channel == "email":
+        conv.subject = subject
     conv.last_inbound_at = conv.last_activity_at = now
     conv.preview = _preview(body.body)
     session.add(conv)
@@ -323,6 +548,7 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
         at=now,
         delivery="received",
         idempotency_key=body.external_id,
+        subject=subject,
     )
     session.add(msg)
     session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
@@ -16,8 +16,11 @@ from ..domain.models import (
     Message,
     Product,
     Purchase,
+    ScheduledMessage,
     Task,
 )
+
+WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -166,6 +169,13 @@ class ConversationRow(SQLModel, table=True):
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     tags: list[str] = _json([])
     preview: str = ""
+    subject: str | None = Field(default=None, max_length=500)  # email: the first inbound's subject
+
+    def window_closes_at(self) -> datetime | None:
+        """WhatsApp's customer-service window: 24 h after the client's last message."""
+        if self.channel != "whatsapp" or self.last_inbound_at is None:
+            return None
+        return self.last_inbound_at + WHATSAPP_WINDOW
 
 
 class MessageRow(SQLModel, table=True):
@@ -179,9 +189,30 @@ class MessageRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     delivery: str = "sent"
     idempotency_key: str | None = None
+    subject: str | None = Field(default=None, max_length=600)
+    scheduled_id: int | None = None
 
     def to_model(self) -> Message:
         return Message.model_validate(self.model_dump())
+
+
+class ScheduledMessageRow(SQLModel, table=True):
+    """A reply the server sends at `send_at` (services.send_scheduled), then deletes."""
+
+    __tablename__ = "scheduled_message"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    kind: str = Field(max_length=20)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, Any]] = _json([])
+    author: str
+    author_id: int = Field(foreign_key="advisor.id")
+    template: str | None = Field(default=None, max_length=100)
+    send_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+    def to_model(self) -> ScheduledMessage:
+        return ScheduledMessage.model_validate(self.model_dump())
 
 
 class EventRow(SQLModel, table=True):
@@ -237,6 +268,8 @@ def conversation_summary(conv: ConversationRow, client: ClientRow, assignee: str
         snoozed_until=conv.snoozed_until,
         tags=list(conv.tags or []),
         preview=conv.preview,
+        window_closes_at=conv.window_closes_at(),
+        subject=conv.subject,
     )
 
 

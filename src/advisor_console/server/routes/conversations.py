@@ -10,11 +10,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
-from ...domain.models import ConversationDetail, ConversationSummary, Message, MessageIn, Page, Role, SnoozeIn, TransferIn
+from pydantic import BaseModel
+
+from ...domain.models import ConversationDetail, ConversationSummary, ConversationUpdateIn, Message, MessageIn, Page, Role, ScheduledMessage, SnoozeIn, TransferIn
 from .. import services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
 from ..errors import ApiError
-from ..tables import AdvisorRow, ClientRow, ConversationRow, MessageRow, conversation_detail, conversation_summary
+from ..tables import AdvisorRow, ClientRow, ConversationRow, MessageRow, ScheduledMessageRow, conversation_detail, conversation_summary
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
@@ -97,7 +99,12 @@ def claim(conversation_id: Id, advisor: CurrentAdvisor, state: State, idempotenc
     return write(state, advisor, idempotency_key, fp, lambda s: services.claim(s, advisor, conversation_id))
 
 
-@router.post("/{conversation_id}/messages", response_model=Message, status_code=201)
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=Message,
+    status_code=201,
+    responses={202: {"model": ScheduledMessage, "description": "Scheduled (send_at): the server sends it at send_at"}},
+)
 def post_message(conversation_id: Id, body: MessageIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     require(advisor, *STAFF)
     fp = services.request_hash("message", conversation_id, body.model_dump(mode="json"))
@@ -130,3 +137,28 @@ def snooze(conversation_id: Id, body: SnoozeIn, advisor: CurrentAdvisor, state: 
     require(advisor, *STAFF)
     fp = services.request_hash("snooze", conversation_id, body.model_dump(mode="json"))
     return write(state, advisor, idempotency_key, fp, lambda s: services.snooze(s, advisor, conversation_id, body.until))
+
+
+@router.patch("/{conversation_id}", response_model=ConversationSummary)
+def update_conversation(
+    conversation_id: Id, body: ConversationUpdateIn, advisor: CurrentAdvisor, state: State, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Priority (0-3), tags (normalised: stripped, lower-cased, deduplicated) and stage."""
+    require(advisor, *STAFF)
+    fp = services.request_hash("update", conversation_id, body.model_dump(mode="json"))
+    return write(state, advisor, idempotency_key, fp, lambda s: services.update_conversation(s, advisor, conversation_id, body))
+
+
+class ScheduledMessages(BaseModel):
+    items: list[ScheduledMessage]
+
+
+@router.get("/{conversation_id}/scheduled", response_model=ScheduledMessages)
+def list_scheduled(conversation_id: Id, advisor: CurrentAdvisor, session: ReadSession) -> ScheduledMessages:
+    """The conversation's scheduled messages not yet sent, soonest first."""
+    require(advisor, *READERS)
+    conv = services.visible_conversation(session, advisor, conversation_id)
+    rows = session.execute(
+        select(ScheduledMessageRow).where(ScheduledMessageRow.conversation_id == conv.id).order_by(ScheduledMessageRow.send_at, ScheduledMessageRow.id)
+    ).scalars().all()
+    return ScheduledMessages(items=[r.to_model() for r in rows])
