@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import Text, cast, func, select, text
 from sqlmodel import Session
 
 from ..domain.models import Advisor, Event, Role
@@ -110,22 +111,42 @@ def is_visible(advisor: Advisor, hub: str | None, assignee: str | None, prev_hub
     return hub is None or hub == advisor.hub or assignee == advisor.username or prev_hub == advisor.hub or prev_assignee == advisor.username
 
 
-def read_after(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[list[Event], int]:
-    """Events after `after` that `advisor` may see, and the seq the reader may advance to.
-
-    When a page is full, the cursor moves to the last event returned; otherwise to the head
-    of the log at read time, so filtered-out events do not look like a gap.
-    """
+def _page(session: Session, after: int, limit: int, advisor: Advisor, *columns: Any) -> tuple[list[Any], int]:
+    """Rows (of `columns`, seq first) after `after` that `advisor` may see, and the seq the
+    reader may advance to: when a page is full, the last row returned; otherwise the head
+    of the log at read time, so filtered-out events do not look like a gap."""
     head = session.execute(select(func.max(EventRow.seq))).scalar() or 0
     rows = session.execute(
-        select(EventRow)
-        .where(EventRow.seq > after, EventRow.seq <= head, visible_to(advisor))
-        .order_by(EventRow.seq)
-        .limit(limit)
-    ).scalars().all()
-    events = [to_event(r) for r in rows]
-    last = events[-1].seq if len(events) == limit else max(head, after)
-    return events, last
+        select(*columns).where(EventRow.seq > after, EventRow.seq <= head, visible_to(advisor)).order_by(EventRow.seq).limit(limit)
+    ).all()
+    last = rows[-1][0] if len(rows) == limit else max(head, after)
+    return list(rows), last
+
+
+def read_after(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[list[Event], int]:
+    """Events after `after` that `advisor` may see, and the seq the reader may advance to."""
+    rows, last = _page(session, after, limit, advisor, EventRow.seq, EventRow)
+    return [to_event(r[1]) for r in rows], last
+
+
+def _iso(at: datetime) -> str:
+    """A UTC time as pydantic writes it in JSON: ISO 8601 with `Z`."""
+    return at.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+
+
+def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) -> bytes:
+    """`read_after` as the JSON body of an `EventsPage` (the same document as serialising the
+    models gives), built without them: each payload is the stored JSON text, spliced in as
+    is, and no row becomes an ORM object or a model (for a page of 2,000 events, ORM
+    loading, JSON decoding, validation and encoding took ~90 ms; this takes a few)."""
+    rows, last = _page(session, after, limit, advisor, EventRow.seq, EventRow.type, EventRow.at, EventRow.actor, cast(EventRow.data, Text))
+    dumps = json.dumps
+    events = ",".join(
+        f'{{"seq":{seq},"type":{dumps(type_, ensure_ascii=False)},"at":"{_iso(at)}","actor":{dumps(actor, ensure_ascii=False)},'
+        f'"data":{data if data and data != "null" else "{}"}}}'
+        for seq, type_, at, actor, data in rows
+    )
+    return f'{{"events":[{events}],"last_seq":{last}}}'.encode()
 
 
 class EventBus:
@@ -161,7 +182,8 @@ class EventBus:
             if ev is None:
                 ev = self._events[loop] = asyncio.Event()
         try:
-            await asyncio.wait_for(ev.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: on 3.11 that is a task per wait
+                await ev.wait()
             return True
         except TimeoutError:
             return False
