@@ -98,6 +98,7 @@ def fixed_events() -> list[dict[str, Any]]:
     e.message(2, "inbound", "Buongiorno, vorrei sapere se il mocassino Arno è disponibile nel 42.", 14)
     e.conversation(3, 103, "phone", 200, language="ko", priority=1)
     e.message(3, "inbound", "Callback requested: 통화 가능하신 시간 알려주세요.", 130)
+    e.message(3, "call_note", "Rang at 14:05, voicemail in Korean; she prefers evenings.", 60, author="advisor", attachments=[{"type": "call", "data": {"outcome": "voicemail"}}])
     e.conversation(4, 104, "chat", 30, language="zh")
     e.message(4, "inbound", "你好！我想给家人👩‍👩‍👧买礼物，有推荐吗？", 9)
     e.claim(4, "advisor", 8)
@@ -105,6 +106,8 @@ def fixed_events() -> list[dict[str, Any]]:
     e.message(4, "reply", "Silk Twill Scarf 絹", 5, author="advisor", attachments=[{"type": "product_card", "sku": "SCA-0003", "name": "Silk Twill Scarf 絹 🧣", "price": "¥58,000"}])
     e.message(4, "note", "客户喜欢红色 🧧 — wants gift wrap; pay attention to e\u0301 spelling.", 4, author="advisor")
     e.message(4, "inbound", "太好了 👍🏽 谢谢！", 3)
+    e.message(4, "reply", "不客气！礼盒包装已经为您准备好了。", 2, author="advisor",
+              attachments=[{"type": "quote", "data": {"message_id": 1013, "author": "client", "kind": "inbound", "excerpt": "太好了 👍🏽 谢谢！"}}])
     e.conversation(5, 105, "chat", 300, language="sv")
     e.message(5, "inbound", "Hej! Is the Ångström-blue scarf back in stock? Zoë", 200)
     e.claim(5, "kenji.watanabe", 190)

@@ -47,3 +47,50 @@ def test_wide_characters(snap_compare) -> None:  # noqa: ANN001
 def test_light_theme_with_note_composer(snap_compare) -> None:  # noqa: ANN001
     """advisor-light; the composer in note mode with a draft being typed."""
     assert snap_compare(make_app(theme="advisor-light"), press=["j", "enter", "n", *"Gift wrap"], terminal_size=SIZE)
+
+
+def test_queue_filtered_sorted_searched_with_a_selection(snap_compare) -> None:  # noqa: ANN001
+    """All tab filtered to chat and WhatsApp, sorted by priority, searched for "li", one row
+    selected; the border says so; unread counts and priority marks on the rows."""
+
+    async def setup(pilot: Pilot) -> None:
+        from advisor_console.domain.queue import QueueView
+
+        await pilot.pause()
+        queue = pilot.app.screen.queue
+        queue.set_view(QueueView("all", "priority", {"channel": {"chat", "whatsapp"}}))
+        await pilot.pause()
+        queue.list.highlighted = 0
+        await pilot.press("space", "slash", *"i")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)
+
+
+def test_thread_with_quote_note_and_cards(snap_compare) -> None:  # noqa: ANN001
+    """Li Wei's chat: product card, internal note, a reply quoting the client's message."""
+
+    async def setup(pilot: Pilot) -> None:
+        from tui_helpers import open_conversation
+
+        await pilot.pause()
+        await open_conversation(pilot, 4)
+
+    assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)
+
+
+def test_phone_call_note(snap_compare) -> None:  # noqa: ANN001
+    """A phone conversation: the call note with its outcome, "Log call" in the footer."""
+
+    async def setup(pilot: Pilot) -> None:
+        from tui_helpers import open_conversation
+
+        await pilot.press("3")
+        await open_conversation(pilot, 3)
+
+    assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)
+
+
+def test_help_screen(snap_compare) -> None:  # noqa: ANN001
+    """? lists every key, by pane."""
+    assert snap_compare(make_app(), press=["question_mark"], terminal_size=SIZE)
