@@ -9,6 +9,7 @@ simulator stay deterministic.
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -990,6 +991,15 @@ def salutation(language: str, person: PersonName) -> str:
 class _Blank(dict):  # type: ignore[type-arg]
     def __missing__(self, key: str) -> str:
         return ""
+
+
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?。！？])")
+
+
+def subject_of(body: str, limit: int = 70) -> str:
+    """An email subject for a client's message: its first sentence, shortened."""
+    first = _FIRST_SENTENCE.split(" ".join(body.split()), maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
 def fill(template: str, ctx: Mapping[str, Any]) -> str:

@@ -23,6 +23,7 @@ from ..domain import events as ev
 from ..domain.models import HUBS, Advisor, Attachment, Message
 from ..server.db import writer
 from ..server.security import hash_password
+from ..server.services import reply_subject
 from ..server.tables import (
     AdvisorRow,
     ClientRow,
@@ -772,6 +773,7 @@ def _build_log(
                 "snoozed_until": None,
                 "tags": list(plan.tags),
                 "preview": "",
+                "subject": None,
             }
             client_objs[cid] = ClientRow(**plan.client.row)
         st = states[cid]
@@ -795,6 +797,12 @@ def _build_log(
                 author = assignee or "system"
                 delivery = "internal"
             st["last_activity_at"] = at
+            subject = None
+            if plan.channel == "email" and action.kind in ("inbound", "reply"):
+                if st["subject"] is None and action.kind == "inbound":  # the first email names the thread
+                    st["subject"] = subject = C.subject_of(action.body)
+                else:
+                    subject = reply_subject(st["subject"])
             mid = len(messages) + 1
             message = {
                 "id": mid,
@@ -806,6 +814,7 @@ def _build_log(
                 "at": at,
                 "delivery": delivery,
                 "idempotency_key": None,
+                "subject": subject,
             }
             messages.append(message)
             actor = author

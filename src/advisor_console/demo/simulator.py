@@ -226,6 +226,7 @@ class Simulator:
                 "body": body,
                 "external_id": self._external_id(),
                 "language": p.language,
+                "subject": corpus.subject_of(body),
             }
             return _Outgoing(payload)
         cid = rng.choice(self._client_ids)
@@ -238,6 +239,8 @@ class Simulator:
         kinds = ("intent", "intent", "purchase", "after_sales", "appointment") if first else ("followup", "followup", "intent", "purchase")
         body = corpus.client_message(rng, language, hub=hub, kinds=kinds)
         payload = {"channel": channel, "client_id": cid, "body": body, "external_id": self._external_id(), "language": language}
+        if channel == "email":
+            payload["subject"] = corpus.subject_of(body)
         return _Outgoing(payload)
 
     def _make_prospects(self, n: int) -> list[_Prospect]:
