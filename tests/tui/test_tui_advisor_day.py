@@ -84,8 +84,8 @@ async def test_unread_badges_read_on_open_and_mark_unread() -> None:
     async with app.run_test(size=SIZE) as pilot:
         ws = app.workspace
         await _tab(pilot, "1")
-        assert ws.unread(1) == 1 and ws.unread(4) == 1  # client messages nobody answered yet
-        assert "Mine 3 ●3" == str(app.screen.query_one("#tab-mine").label)
+        assert ws.unread(1) == 1 and ws.unread(6) == 1 and ws.unread(4) == 0  # client messages nobody answered yet
+        assert "Mine 3 ●2" == str(app.screen.query_one("#tab-mine").label)
         await open_conversation(pilot, 1)
         assert ws.unread(1) == 0
         await pilot.press("ctrl+o")
@@ -95,9 +95,9 @@ async def test_unread_badges_read_on_open_and_mark_unread() -> None:
         await pilot.press("u")
         assert ws.unread(1) == 0
         # A new client message in the open conversation is read at once; in another, it counts.
-        ws.feed([_inbound(1, 9001, "追加の質問です"), _inbound(4, 9002, "还有一个问题")])
+        ws.feed([_inbound(1, 9001, "追加の質問です"), _inbound(6, 9002, "¿Y en negro?")])
         await pilot.pause()
-        assert ws.unread(1) == 0 and ws.unread(4) == 2  # 4 was never opened: client messages since the last answer
+        assert ws.unread(1) == 0 and ws.unread(6) == 2  # 6 was never opened: client messages since the last answer
 
 
 def _inbound(conv_id: int, message_id: int, body: str, seq: int | None = None, author: str = "client", kind: str = "inbound") -> dict[str, Any]:

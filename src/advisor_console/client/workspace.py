@@ -256,10 +256,15 @@ class Workspace:
     # ---- presence (ephemeral: straight to the server, never queued) ----------------------
 
     async def announce_presence(self, conversation_id: int, state: str) -> None:
-        """Tell colleagues this advisor is viewing / typing in / has left a conversation.
+        """Tell colleagues this advisor is viewing / typing in / has left a conversation,
+        and, on arrival, learn who is already there (the stream only says what changes).
         Best effort: offline, nobody can see it anyway."""
         try:
             await self.api.post_json(f"/api/v1/conversations/{conversation_id}/presence", {"state": state})
+            if state == "viewing":
+                snapshot = await self.api.get_json(f"/api/v1/conversations/{conversation_id}/presence")
+                if isinstance(snapshot, dict):
+                    self._apply_events([ev.local_event(ev.PRESENCE, snapshot)])
         except ApiError:
             pass
 

@@ -73,10 +73,10 @@ def without_background(style: "Style") -> "Style":
     return Style.from_color(style.color) + style.without_color
 
 
-_DURATION = re.compile(r"^(?:in\s+)?(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$")
+_DURATION = re.compile(r"^(?:in\s+)?(\d{1,4})\s*(s|secs?|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?)$")
 _CLOCK = re.compile(r"^(?:(today|tomorrow|tmrw)\s+)?(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t](\d{1,2}):(\d{2}))?$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 WHEN_HELP = "e.g. 45m, 2h, 3d, 14:30, tomorrow 9:00, 2026-12-01 10:00 (your hub's time)"
 
 

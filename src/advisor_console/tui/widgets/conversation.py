@@ -119,6 +119,9 @@ class ConversationPane(Vertical):
         self.refresh_title()
         self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self.refresh_title), init=False)
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_title)  # the title is cut to the width
+
     def open(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
         self.composer.open_conversation(conversation_id)
@@ -168,6 +171,11 @@ class ConversationPane(Vertical):
         text.overflow = "ellipsis"
         lines = [text]
         extra = Text(" ", no_wrap=True, overflow="ellipsis")
+        # Who else is here comes first: it is the one thing that must not be cut off.
+        others = [a for a in self.workspace.state.presence.get(conv.id, []) if a.get("username") != self.workspace.me.username]
+        if others:
+            said = ", ".join(f"{safe_line(str(a.get('name') or a.get('username')))} {'typing…' if a.get('state') == 'typing' else 'viewing'}" for a in others)
+            extra.append(f"👁 {said}  ", st("title--presence"))
         window = whatsapp_window(conv, self.app.clock())
         if window is not None:
             extra.append(window[1] + "  ", st("title--dim" if window[0] else "title--warn"))
@@ -175,11 +183,10 @@ class ConversationPane(Vertical):
             extra.append(f"✉ {safe_line(conv.subject)}  ", st("title--dim"))
         if conv.tags:
             extra.append(" ".join(f"#{safe_line(t)}" for t in conv.tags) + "  ", st("title--dim"))
-        others = [a for a in self.workspace.state.presence.get(conv.id, []) if a.get("username") != self.workspace.me.username]
-        if others:
-            said = ", ".join(f"{safe_line(str(a.get('name') or a.get('username')))} {'typing…' if a.get('state') == 'typing' else 'viewing'}" for a in others)
-            extra.append(f"👁 {said}", st("title--presence"))
         if extra.plain.strip():
             lines.append(extra)
+        width = title.content_region.width or 80
+        for line in lines:  # each on one line, cut with an ellipsis: never wrapped
+            line.truncate(width, overflow="ellipsis")
         title.update(Text("\n", no_wrap=True).join(lines))
         title.styles.height = len(lines)
