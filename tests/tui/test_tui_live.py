@@ -182,10 +182,9 @@ async def test_refused_claim_shows_a_toast(live_server: LiveServer, make_workspa
 @pytest.fixture(autouse=True)
 def _no_sleepy_timers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Debounces stay short in tests (they are waited for, never slept through)."""
-    from advisor_console.tui.widgets import composer, lookbook
+    from advisor_console.tui.widgets import composer
 
     monkeypatch.setattr(composer, "DRAFT_DELAY", 0.05)
-    monkeypatch.setattr(lookbook, "SEARCH_DELAY", 0.05)
 
 
 async def test_expired_session_prompts_and_resumes_with_nothing_lost(database_url: str, seeded_template: Any, tmp_path: Any) -> None:

@@ -6,7 +6,6 @@ the SVGs before committing them.
 
 from __future__ import annotations
 
-import pytest
 from textual.pilot import Pilot
 
 from tui_helpers import wait_until
@@ -14,12 +13,6 @@ from snapshot_app import make_app
 
 SIZE = (160, 48)
 
-
-@pytest.fixture(autouse=True)
-def _short_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor_console.tui.widgets import lookbook
-
-    monkeypatch.setattr(lookbook, "SEARCH_DELAY", 0.01)
 
 
 def test_workspace_with_conversation_open(snap_compare) -> None:  # noqa: ANN001

@@ -24,10 +24,9 @@ SIZE = (160, 48)
 
 @pytest.fixture(autouse=True)
 def _short_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor_console.tui.widgets import composer, lookbook
+    from advisor_console.tui.widgets import composer
 
     monkeypatch.setattr(composer, "DRAFT_DELAY", 0.02)
-    monkeypatch.setattr(lookbook, "SEARCH_DELAY", 0.02)
 
 
 def _conv_event(seq: int, conv_id: int, body: str, minutes_ago: float = 0, kind: str = "inbound", msg_id: int | None = None, name: str = "Yuki Tanaka") -> dict[str, Any]:

@@ -189,4 +189,5 @@ class ConversationPane(Vertical):
         for line in lines:  # each on one line, cut with an ellipsis: never wrapped
             line.truncate(width, overflow="ellipsis")
         title.update(Text("\n", no_wrap=True).join(lines))
-        title.styles.height = len(lines)
+        if title.styles.height is None or title.styles.height.value != len(lines):
+            title.styles.height = len(lines)  # a new height means a new layout: only on change

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -21,7 +20,6 @@ from ..format import HUB_CURRENCY, money, without_background
 from ..keys import LOOKBOOK_BINDINGS, LOOKBOOK_RESULT_BINDINGS
 from ..safe import safe_line
 
-SEARCH_DELAY = 0.15
 
 
 def price_in(product: Product, currency: str) -> tuple[float, str] | None:
@@ -60,7 +58,6 @@ class Lookbook(Vertical):
         super().__init__(id=id)
         self.workspace = workspace
         self.products: list[Product] = []
-        self._timer: Timer | None = None
         self._searched: str | None = None
         self.searching = False
 
@@ -92,10 +89,10 @@ class Lookbook(Vertical):
 
     @on(Input.Changed, "#lookbook-input")
     def _typed(self, event: Input.Changed) -> None:
+        # Search at every keystroke, no debounce: the server answers in a few ms (an index),
+        # and a newer search cancels the one in flight (exclusive worker).
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(SEARCH_DELAY, lambda: self.search_now(event.value))
+        self.search_now(event.value)
 
     @on(Input.Submitted, "#lookbook-input")
     def _submitted(self, event: Input.Submitted) -> None:
