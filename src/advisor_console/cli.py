@@ -16,7 +16,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from .config import config_dir, config_file, data_dir, load_settings, user_themes_dir
+from .config import SettingsError, config_dir, config_file, data_dir, user_themes_dir
+from .config import load_settings as _load_settings
 
 app = typer.Typer(
     name="advisor-console",
@@ -60,6 +61,15 @@ InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify the
 def main_callback(ctx: typer.Context, server: ServerOpt = None, insecure: InsecureOpt = False) -> None:
     if ctx.invoked_subcommand is None:
         run(server=server, insecure=insecure)
+
+
+def load_settings(**overrides: Any) -> Any:
+    """The settings, or a clear message and exit 2 when one is invalid."""
+    try:
+        return _load_settings(**overrides)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

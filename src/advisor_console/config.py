@@ -5,13 +5,15 @@ Precedence: explicit arguments > environment > config.toml > defaults.
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path, user_data_path
-from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 APP_NAME = "advisor-console"
 
@@ -32,20 +34,14 @@ def user_themes_dir() -> Path:
     return config_dir() / "themes"
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = config_file()
-        try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return {}
+ENV_PREFIX = "ADVISOR_CONSOLE_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ADVISOR_CONSOLE_", env_nested_delimiter="__", extra="ignore")
+class Settings(BaseModel):
+    """What the workstation reads at start; `load_settings` fills it from config.toml and
+    the environment (ADVISOR_CONSOLE_<NAME>; a table by ADVISOR_CONSOLE_<NAME>__<KEY>)."""
+
+    model_config = ConfigDict(extra="ignore")
 
     server: str | None = None
     token: str | None = None
@@ -56,24 +52,59 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)
     data_dir: Path | None = None
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlSource(settings_cls))
-
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir or data_dir()
 
 
+def _from_file() -> dict[str, Any]:
+    try:
+        data = tomllib.loads(config_file().read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    return {k: v for k, v in data.items() if k in Settings.model_fields}
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.upper().startswith(ENV_PREFIX):
+            continue
+        name, _, sub = key[len(ENV_PREFIX):].lower().partition("__")
+        if name not in Settings.model_fields:
+            continue
+        if sub:  # a table entry: ADVISOR_CONSOLE_KEYMAP__workspace.claim=C
+            found.setdefault(name, {})
+            if isinstance(found[name], dict):
+                found[name][sub] = value
+        elif name == "keymap":
+            try:
+                found[name] = json.loads(value)
+            except ValueError:
+                raise SettingsError(f"{key} must be a JSON object, e.g. {{\"workspace.claim\": \"C\"}}.") from None
+        else:
+            found[name] = value
+    return found
+
+
 def load_settings(**overrides: Any) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Explicit arguments > environment > config.toml > defaults."""
+    merged = _from_file()
+    for name, value in _from_env(os.environ).items():
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            merged[name] = {**merged[name], **value}
+        else:
+            merged[name] = value
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"Invalid settings (from {config_file()} or {ENV_PREFIX}* variables): {problems}") from None
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which and where it came from."""
 
 
 def save_setting(key: str, value: str) -> None:
