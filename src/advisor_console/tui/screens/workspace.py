@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ...domain.address import fill_placeholders
 from ...domain.models import HUBS, Attachment, ConversationSummary, Product
@@ -30,6 +29,7 @@ from ..widgets.client360 import Client360Pane
 from ..widgets.composer import Composer
 from ..widgets.conversation import OUTCOMES, ConversationPane, whatsapp_window
 from ..widgets.header import AdvisorHeader
+from ..widgets.keybar import KeyBar
 from ..widgets.lookbook import Lookbook
 from ..widgets.queue import QueueList, QueuePane
 from ..widgets.thread import ThreadView
@@ -65,7 +65,7 @@ class WorkspaceScreen(Screen[None]):
                 yield ConversationPane(self.workspace, id="conversation")
                 yield Lookbook(self.workspace, id="lookbook")
             yield Client360Pane(self.workspace, id="client360")
-        yield Footer()
+        yield KeyBar(id="keybar")
 
     def on_mount(self) -> None:
         self.queue.refresh_rows()
