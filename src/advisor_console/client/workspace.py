@@ -79,6 +79,7 @@ class Workspace:
         self.me = me
         self.state = WorkspaceState()
         self._listeners: list[Listener] = []
+        self._unread: dict[int, tuple[tuple[Any, ...], int]] = {}
         self.sync = SyncEngine(api, cache, self._apply_events)
         self._task: asyncio.Task[None] | None = None
         # Called with a fresh token after sign_in_again (the CLI stores it in the keyring).
@@ -209,7 +210,17 @@ class Workspace:
     # ---- what only this advisor sees: read marks, queue view, notifications -------------
 
     def unread(self, conversation_id: int) -> int:
-        return unread_count(self.state.threads.get(conversation_id, []), self.state.read_marks.get(conversation_id))
+        """Client messages this advisor has not read (kept until the thread or mark changes:
+        the queue asks for every row at every refill)."""
+        thread = self.state.threads.get(conversation_id, [])
+        mark = self.state.read_marks.get(conversation_id)
+        key = (len(thread), thread[-1].id if thread else 0, mark)
+        kept = self._unread.get(conversation_id)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        count = unread_count(thread, mark)
+        self._unread[conversation_id] = (key, count)
+        return count
 
     def mark_read(self, conversation_id: int) -> None:
         thread = self.state.threads.get(conversation_id, [])

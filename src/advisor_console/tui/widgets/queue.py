@@ -82,7 +82,13 @@ class QueueRow(Visual):
         return self.content.get_minimal_width(rules)
 
     def get_height(self, rules: RulesMap, width: int) -> int:
-        return self.content.get_height(rules, width)
+        # Rows are cut to the width, never wrapped: their height is their line count
+        # (asked for every row on every refill: no layout needed to answer it).
+        return self.lines
+
+    @property
+    def lines(self) -> int:
+        return self.text.plain.count("\n") + 1
 
 
 class QueueTabs(Tabs, can_focus=False):
@@ -119,6 +125,7 @@ class QueuePane(Vertical):
         self.workspace = workspace
         self.view: QueueView = workspace.queue_view()
         self.selected: set[int] = set()  # rows picked for a bulk action
+        self._save_timer = None
         self._ids: list[int] = []
         self._width = 0
         # conversation id -> (the summary it was drawn from, (width, wait, outbox state), option)
@@ -232,10 +239,21 @@ class QueuePane(Vertical):
         tab = (event.tab.id or "tab-mine").removeprefix("tab-")
         if tab != self.view.tab and tab in TABS:
             self.view.tab = tab
-            self.workspace.save_queue_view(self.view)
+            self._remember_view()
             self._ids = []
             self._show_view()
-            self.refresh_rows()
+            self.refresh_rows(counts=False)  # a tab switch changes no count
+
+    def on_unmount(self) -> None:
+        if self._save_timer is not None:  # a view changed just before quitting
+            self._save_timer.stop()
+            self.workspace.save_queue_view(self.view)
+
+    def _remember_view(self) -> None:
+        """Save the view a moment later: a run of tab switches writes once, off the key."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(1.0, lambda: self.workspace.save_queue_view(self.view))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -309,8 +327,9 @@ class QueuePane(Vertical):
         preview.truncate(width, overflow="ellipsis", pad=True)
         return Text("\n", no_wrap=True, end="").join([line1, preview])
 
-    def refresh_rows(self, changed: set[int] | None = None) -> None:
-        """Redraw the rows: those in `changed` only if the order is the same, else all."""
+    def refresh_rows(self, changed: set[int] | None = None, *, counts: bool = True) -> None:
+        """Redraw the rows: those in `changed` only if the order is the same, else all;
+        and the tabs' counts unless `counts` is False (nothing they count changed)."""
         if not self.is_mounted:
             return
         qlist = self.list
@@ -343,7 +362,8 @@ class QueuePane(Vertical):
         if len(self._options) > len(self.workspace.state.conversations) + 64:
             known = self.workspace.state.conversations
             self._options = {cid: kept for cid, kept in self._options.items() if cid in known}
-        self._update_tab_labels()
+        if counts:
+            self._update_tab_labels()
 
     def _update_tab_labels(self) -> None:
         """Each tab: how many rows it would show (filters and search applied), and how
