@@ -3,68 +3,46 @@
 One file per (server, account) in the user data dir. The outbox is written with
 synchronous=FULL before any HTTP call, so a write the advisor made survives a crash of the
 app, of the machine, or a dead network.
+
+Plain `sqlite3` (no ORM): the cache is opened on the way to the first frame, and an ORM's
+import alone took longer than the rest of the start. One connection, used under a lock;
+every write is one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
-from sqlalchemy.orm import registry
-from sqlmodel import Field, Session, SQLModel
-
 from ..config import data_dir
 
-
-class _CacheModel(SQLModel, registry=registry()):
-    """Base of the cache's own tables, kept apart from the server's metadata."""
-
-
-_metadata = _CacheModel.metadata
-
-
-class CachedEvent(_CacheModel, table=True):
-    __tablename__ = "cached_event"
-    seq: int = Field(primary_key=True)
-    body: str  # the event as JSON
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS cached_event (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, op TEXT NOT NULL,
+        conversation_id INTEGER, payload TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending', error TEXT)""",
+    "CREATE TABLE IF NOT EXISTS draft (conversation_id INTEGER PRIMARY KEY, text TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS document (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id))",
+)
 
 
-class Meta(_CacheModel, table=True):
-    __tablename__ = "meta"
-    key: str = Field(primary_key=True)
-    value: str
-
-
-class OutboxItem(_CacheModel, table=True):
-    __tablename__ = "outbox"
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True)
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
     op: str
-    conversation_id: int | None = None  # the target: a conversation, client or task id (see op)
-    payload: str = "{}"
-    created_at: str
-    attempts: int = 0
-    state: str = "pending"  # pending | failed
-    error: str | None = None
-
-
-class Draft(_CacheModel, table=True):
-    __tablename__ = "draft"
-    conversation_id: int = Field(primary_key=True)
-    text: str
-    updated_at: str
-
-
-class Document(_CacheModel, table=True):
-    __tablename__ = "document"
-    kind: str = Field(primary_key=True)
-    id: str = Field(primary_key=True)
-    body: str
+    conversation_id: int | None  # the target: a conversation, client or task id (see op)
+    payload: str
 
 
 CONVERSATION_OPS = frozenset({"claim", "message", "resolve", "reopen", "transfer", "snooze", "conversation_update"})
@@ -83,144 +61,144 @@ class LocalCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(conn: Any, _: Any) -> None:
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        _metadata.create_all(self.engine)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._write() as db:
+            for statement in SCHEMA:
+                db.execute(statement)
 
     def close(self) -> None:
-        self.engine.dispose()
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (committed, or rolled back on an error)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        rows = self._read(sql, params)
+        return rows[0][0] if rows else None
 
     # ---- events -----------------------------------------------------------------
 
     def load_events(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(CachedEvent.body).order_by(CachedEvent.seq)).scalars().all()
-        return [json.loads(body) for body in rows]
+        return [json.loads(body) for (body,) in self._read("SELECT body FROM cached_event ORDER BY seq")]
 
     def store_events(self, events: list[dict[str, Any]], cursor: int) -> None:
         """Keep events and move the cursor in one transaction."""
-        with self.engine.begin() as conn:
+        with self._write() as db:
             if events:
-                conn.execute(
-                    insert(CachedEvent).prefix_with("OR IGNORE"),
-                    [{"seq": e["seq"], "body": json.dumps(e, ensure_ascii=False, separators=(",", ":"))} for e in events],
+                db.executemany(
+                    "INSERT OR IGNORE INTO cached_event (seq, body) VALUES (?, ?)",
+                    [(e["seq"], json.dumps(e, ensure_ascii=False, separators=(",", ":"))) for e in events],
                 )
-            self._set_meta(conn, "cursor", str(cursor))
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)", (str(cursor),))
 
     def cursor(self) -> int:
-        with self.engine.connect() as conn:
-            stored = conn.execute(select(Meta.value).where(Meta.key == "cursor")).scalar()
-            top = conn.execute(select(func.max(CachedEvent.seq))).scalar() or 0
+        stored = self._one("SELECT value FROM meta WHERE key = 'cursor'")
+        top = self._one("SELECT max(seq) FROM cached_event") or 0
         return max(int(stored or 0), top)
 
-    @staticmethod
-    def _set_meta(conn: Any, key: str, value: str) -> None:
-        conn.execute(insert(Meta).prefix_with("OR REPLACE"), {"key": key, "value": value})
-
     def get_meta(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(select(Meta.value).where(Meta.key == key)).scalar()
+        return self._one("SELECT value FROM meta WHERE key = ?", (key,))
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
-            self._set_meta(conn, key, value)
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # ---- outbox -------------------------------------------------------------------
 
     def enqueue(self, op: str, conversation_id: int | None, payload: dict[str, Any]) -> str:
         key = str(uuid.uuid4())
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(OutboxItem),
-                {"key": key, "op": op, "conversation_id": conversation_id, "payload": json.dumps(payload, ensure_ascii=False), "created_at": _now()},
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO outbox (key, op, conversation_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                (key, op, conversation_id, json.dumps(payload, ensure_ascii=False), _now()),
             )
         return key
 
     def next_pending(self) -> OutboxItem | None:
-        with Session(self.engine) as session:
-            item = session.exec(select(OutboxItem).where(OutboxItem.state == "pending").order_by(OutboxItem.id).limit(1)).scalars().first()  # type: ignore[call-overload]
-            if item is not None:
-                session.expunge(item)
-            return item
+        rows = self._read("SELECT key, op, conversation_id, payload FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1")
+        return OutboxItem(*rows[0]) if rows else None
 
     def mark_attempt(self, key: str, error: str | None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(OutboxItem).where(OutboxItem.key == key).values(attempts=OutboxItem.attempts + 1, error=error))
+        with self._write() as db:
+            db.execute("UPDATE outbox SET attempts = attempts + 1, error = ? WHERE key = ?", (error, key))
 
     def mark_failed(self, key: str, error: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(OutboxItem).where(OutboxItem.key == key).values(state="failed", error=error))
+        with self._write() as db:
+            db.execute("UPDATE outbox SET state = 'failed', error = ? WHERE key = ?", (error, key))
 
     def delivered(self, key: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(OutboxItem).where(OutboxItem.key == key))
+        with self._write() as db:
+            db.execute("DELETE FROM outbox WHERE key = ?", (key,))
 
     def discard(self, key: str) -> None:
         self.delivered(key)
 
     def retry(self, key: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(OutboxItem).where(OutboxItem.key == key).values(state="pending", error=None))
+        with self._write() as db:
+            db.execute("UPDATE outbox SET state = 'pending', error = NULL WHERE key = ?", (key,))
 
     def pending_items(self) -> list[dict[str, Any]]:
         """Undelivered and failed items, in order, as the reducer's PendingItem fields.
         `conversation_id` is set only for operations on a conversation (the thread shows
         them); `target_id` is the conversation, client or task the item acts on."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(OutboxItem).order_by(OutboxItem.id)).all()
         items = []
-        for row in rows:
-            payload = json.loads(row.payload)
+        for key, op, target, payload_text, state, error in self._read("SELECT key, op, conversation_id, payload, state, error FROM outbox ORDER BY id"):
+            payload = json.loads(payload_text)
             items.append(
                 {
-                    "key": row.key,
-                    "op": row.op,
-                    "conversation_id": row.conversation_id if row.op in CONVERSATION_OPS else None,
-                    "target_id": row.conversation_id,
+                    "key": key,
+                    "op": op,
+                    "conversation_id": target if op in CONVERSATION_OPS else None,
+                    "target_id": target,
                     "body": payload.get("body", ""),
                     "kind": payload.get("kind", "reply"),
                     "attachments": payload.get("attachments", []),
-                    "error": row.error if row.state == "failed" else None,
+                    "error": error if state == "failed" else None,
                 }
             )
         return items
 
     def unsent_count(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(OutboxItem).where(OutboxItem.state == "pending")).scalar() or 0
+        return self._one("SELECT count(*) FROM outbox WHERE state = 'pending'") or 0
 
     # ---- drafts and documents ---------------------------------------------------------
 
     def get_draft(self, conversation_id: int) -> str:
-        with self.engine.connect() as conn:
-            return conn.execute(select(Draft.text).where(Draft.conversation_id == conversation_id)).scalar() or ""
+        return self._one("SELECT text FROM draft WHERE conversation_id = ?", (conversation_id,)) or ""
 
     def set_draft(self, conversation_id: int, text: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as db:
             if text:
-                conn.execute(insert(Draft).prefix_with("OR REPLACE"), {"conversation_id": conversation_id, "text": text, "updated_at": _now()})
+                db.execute("INSERT OR REPLACE INTO draft (conversation_id, text, updated_at) VALUES (?, ?, ?)", (conversation_id, text, _now()))
             else:
-                conn.execute(delete(Draft).where(Draft.conversation_id == conversation_id))
+                db.execute("DELETE FROM draft WHERE conversation_id = ?", (conversation_id,))
 
     def get_document(self, kind: str, doc_id: int | str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            body = conn.execute(select(Document.body).where(Document.kind == kind, Document.id == str(doc_id))).scalar()
+        body = self._one("SELECT body FROM document WHERE kind = ? AND id = ?", (kind, str(doc_id)))
         return json.loads(body) if body else None
 
     def documents(self, kind: str) -> dict[str, dict[str, Any]]:
         """Every document of a kind, by id."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(Document.id, Document.body).where(Document.kind == kind)).all()
-        return {doc_id: json.loads(body) for doc_id, body in rows}
+        return {doc_id: json.loads(body) for doc_id, body in self._read("SELECT id, body FROM document WHERE kind = ?", (kind,))}
 
     def put_document(self, kind: str, doc_id: int | str, data: dict[str, Any]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(Document).prefix_with("OR REPLACE"), {"kind": kind, "id": str(doc_id), "body": json.dumps(data, ensure_ascii=False)})
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO document (kind, id, body) VALUES (?, ?, ?)", (kind, str(doc_id), json.dumps(data, ensure_ascii=False)))
