@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import data_dir
 from ..domain.models import Advisor
-from .api import ApiClient, ApiError, who_am_i
+from .api import ApiClient, who_am_i
 from .cache import LocalCache, cache_path
 from .workspace import Workspace
 
@@ -52,15 +52,16 @@ def open_workspace(server_url: str, token: str, *, root: Path | None = None, ver
     async HTTP client opens its connections later, on that loop.
     """
     root = root or data_dir()
-    try:
+    remembered = _recall(root, server_url, token)
+    if remembered is not None:
+        # Known token: start at once on what we remembered; the workspace asks the server
+        # again once running (a changed name or hub is taken; a revoked token signs out).
+        me = remembered
+    else:
         me = who_am_i(server_url, token, verify=verify)
         _remember(root, server_url, token, me)
-    except ApiError as err:
-        remembered = _recall(root, server_url, token)
-        if not (err.unreachable and remembered is not None):
-            raise
-        me = remembered
     cache = LocalCache(cache_path(cache_key or server_url, me.username, root))
     workspace = Workspace(ApiClient(server_url, token, verify=verify), cache, me)
+    workspace.on_identity = lambda advisor: _remember(root, server_url, token, advisor)
     workspace.load_cached()
     return workspace

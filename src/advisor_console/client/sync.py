@@ -146,7 +146,7 @@ class SyncEngine:
     def _notice(self, level: str, text: str) -> None:
         self.apply_events([ev.local_event(ev.LOCAL_NOTICE, {"level": level, "text": text})])
 
-    def _on_auth_failure(self, err: ApiError) -> None:
+    def on_auth_failure(self, err: ApiError) -> None:
         self.auth_failed = True
         self._outbox_wake.set()  # let the outbox loop see it and end too
         self._set_connection("signed-out", f"{err.message} Run `advisor-console login` again.")
@@ -207,7 +207,7 @@ class SyncEngine:
                 raise
             except ApiError as err:
                 if err.auth_failed:
-                    self._on_auth_failure(err)
+                    self.on_auth_failure(err)
                     continue
                 attempt += 1
                 delay = min(err.retry_after, self.backoff_cap) if err.retry_after else backoff_delay(attempt, cap=self.backoff_cap)
@@ -257,7 +257,7 @@ class SyncEngine:
             await self.api.post_json(path, payload, idempotency_key=item.key, method=_METHODS.get(item.op, "POST"))
         except ApiError as err:
             if err.auth_failed:
-                self._on_auth_failure(err)
+                self.on_auth_failure(err)
                 raise
             if err.retryable:
                 self.cache.mark_attempt(item.key, err.message)

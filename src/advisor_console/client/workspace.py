@@ -82,8 +82,11 @@ class Workspace:
         self._unread: dict[int, tuple[tuple[Any, ...], int]] = {}
         self.sync = SyncEngine(api, cache, self._apply_events)
         self._task: asyncio.Task[None] | None = None
+        self._identity_task: asyncio.Future[None] | None = None
         # Called with a fresh token after sign_in_again (the CLI stores it in the keyring).
         self.on_new_token: Callable[[str], None] | None = None
+        # Called with who the server says we are (the session remembers it for next start).
+        self.on_identity: Callable[[Advisor], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -97,9 +100,31 @@ class Workspace:
     async def start(self) -> None:
         """Run sync (catch-up, live stream, outbox delivery) until stop()."""
         self._task = asyncio.current_task()
+        self._identity_task = asyncio.ensure_future(self.refresh_identity())
         await self.sync.run()
 
+    async def refresh_identity(self) -> None:
+        """Ask the server who we are (the start may have used a remembered identity)."""
+        try:
+            data = await self.api.get_json("/api/v1/me")
+            me = Advisor.model_validate(data)
+        except ApiError as err:
+            if err.auth_failed:
+                self.sync.on_auth_failure(err)
+            return
+        except ValueError:
+            return
+        if me != self.me:
+            self.me = me
+            self.state.advisors[me.username] = me
+            self.state.changes.advisors = True
+            self._apply_events([])
+        if self.on_identity is not None:
+            self.on_identity(me)
+
     async def stop(self) -> None:
+        if self._identity_task is not None:
+            self._identity_task.cancel()
         await self.sync.stop()
         await self.api.aclose()
 
