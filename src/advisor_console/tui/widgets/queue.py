@@ -31,7 +31,7 @@ from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
-from textual.visual import RenderOptions, Visual
+from textual.visual import Padding, RenderOptions, Visual
 from textual.widgets import Input, OptionList, Tab, Tabs
 from textual.widgets.option_list import Option
 
@@ -96,7 +96,11 @@ class QueueTabs(Tabs, can_focus=False):
 
 
 class QueueList(OptionList):
-    """The conversation rows."""
+    """The conversation rows.
+
+    Renders of rows are kept across refills (a tab switch or a new order refills the list,
+    which drops OptionList's own cache): a row drawn once is not drawn again while the
+    same `Option` (the same conversation as shown, see QueuePane._option) comes back."""
 
     BINDINGS = [*QUEUE_BINDINGS, *CONVERSATION_BINDINGS]
     COMPONENT_CLASSES = {
@@ -104,6 +108,36 @@ class QueueList(OptionList):
         "queue--queued", "queue--assigned", "queue--snoozed", "queue--resolved", "queue--icon", "queue--mine",
         "queue--pending", "queue--unread", "queue--priority", "queue--selected", "queue--tags",
     }  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        # (option, style, padding, width) -> strips without the click meta (an index)
+        self._kept_renders: dict[tuple[object, ...], list[Strip]] = {}
+
+    def _get_option_render(self, option: Option, style: VisualStyle) -> list[Strip]:
+        padding = self.get_component_styles("option-list--option").padding
+        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        cache_key = (option, style, padding)
+        if (strips := self._option_render_cache.get(cache_key)) is not None:
+            return strips
+        kept_key = (option, style, padding, width)
+        plain = self._kept_renders.get(kept_key)
+        if plain is None:
+            if len(self._kept_renders) > 8000:
+                self._kept_renders.clear()
+            visual = self._get_visual(option)
+            if padding:
+                visual = Padding(visual, padding)
+            plain = [strip.extend_cell_length(width, style.rich_style) for strip in visual.to_strips(self, visual, width, None, style)]
+            self._kept_renders[kept_key] = plain
+        meta = {"option": self._option_to_index[option]}
+        strips = [strip.apply_meta(meta) for strip in plain]
+        self._option_render_cache[cache_key] = strips
+        return strips
+
+    def notify_style_update(self) -> None:
+        self._kept_renders.clear()
+        super().notify_style_update()
 
 
 class QueueSearch(Input):
