@@ -179,10 +179,10 @@ class ConversationPane(Vertical):
         window = whatsapp_window(conv, self.app.clock())
         if window is not None:
             extra.append(window[1] + "  ", st("title--dim" if window[0] else "title--warn"))
-        if conv.subject:
-            extra.append(f"✉ {safe_line(conv.subject)}  ", st("title--dim"))
         if conv.tags:
             extra.append(" ".join(f"#{safe_line(t)}" for t in conv.tags) + "  ", st("title--dim"))
+        if conv.subject:  # last: the longest, the one to cut
+            extra.append(f"✉ {safe_line(conv.subject)}  ", st("title--dim"))
         if extra.plain.strip():
             lines.append(extra)
         width = title.content_region.width or 80

@@ -198,6 +198,9 @@ class ThreadView(ScrollView, can_focus=True):
         else:
             self._measure_from(common)
         if scroll_end or at_end:
+            # At once (the heights are known), so the first frame already shows the end;
+            # once more after the refresh in case the size was not known yet.
+            self.scroll_end(animate=False, immediate=True)
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
         self.refresh()
 
