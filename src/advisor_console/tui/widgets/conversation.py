@@ -46,21 +46,34 @@ def _call_prefix(attachments: list[Any]) -> str:
     return "☎ Call\n"
 
 
+_BLOCKS: dict[tuple[Any, ...], Block] = {}
+
+
 def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now, client_name: str) -> list[Block]:
     """The blocks of a thread: its messages in order, then replies scheduled on the server,
     then what is still in the outbox. Call notes show as internal notes with their outcome."""
     names = {u: a.name for u, a in state.advisors.items()}
     blocks: list[Block] = []
+    today = aware(now).date()
     for m in state.threads.get(conversation_id, []):
         kind = m.kind.value
         author = client_name if kind == "inbound" else names.get(m.author, m.author)
-        body = m.body
-        if kind == "call_note":
-            kind, body = "note", _call_prefix(m.attachments) + body
-        if m.subject and kind == "inbound":
-            body = f"Subject: {m.subject}\n{body}"
-        quote = _quote_of(m.attachments, names, client_name)
-        blocks.append(Block(key=f"m{m.id}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote))
+        # A message's block only changes with the day (its time shows a date on other days)
+        # and the names: kept, so reopening a long thread does not rebuild it.
+        memo_key = (m.id, author, me_hub, today, client_name)
+        block = _BLOCKS.get(memo_key)
+        if block is None:
+            body = m.body
+            if kind == "call_note":
+                kind, body = "note", _call_prefix(m.attachments) + body
+            if m.subject and kind == "inbound":
+                body = f"Subject: {m.subject}\n{body}"
+            quote = _quote_of(m.attachments, names, client_name)
+            block = Block(key=f"m{m.id}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote)
+            if len(_BLOCKS) > 50_000:
+                _BLOCKS.clear()
+            _BLOCKS[memo_key] = block
+        blocks.append(block)
     for sid, item in sorted(state.scheduled.get(conversation_id, {}).items()):
         try:
             at = datetime.fromisoformat(str(item.get("send_at")))
