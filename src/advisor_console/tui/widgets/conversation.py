@@ -46,10 +46,7 @@ def _call_prefix(attachments: list[Any]) -> str:
     return "☎ Call\n"
 
 
-_BLOCKS: dict[tuple[Any, ...], Block] = {}
-
-
-def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now, client_name: str) -> list[Block]:
+def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now, client_name: str, memo: dict[tuple[Any, ...], Block] | None = None) -> list[Block]:
     """The blocks of a thread: its messages in order, then replies scheduled on the server,
     then what is still in the outbox. Call notes show as internal notes with their outcome."""
     names = {u: a.name for u, a in state.advisors.items()}
@@ -61,7 +58,7 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
         # A message's block only changes with the day (its time shows a date on other days)
         # and the names: kept, so reopening a long thread does not rebuild it.
         memo_key = (m.id, author, me_hub, today, client_name)
-        block = _BLOCKS.get(memo_key)
+        block = memo.get(memo_key) if memo is not None else None
         if block is None:
             body = m.body
             if kind == "call_note":
@@ -70,9 +67,10 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
                 body = f"Subject: {m.subject}\n{body}"
             quote = _quote_of(m.attachments, names, client_name)
             block = Block(key=f"m{m.id}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote)
-            if len(_BLOCKS) > 50_000:
-                _BLOCKS.clear()
-            _BLOCKS[memo_key] = block
+            if memo is not None:
+                if len(memo) > 50_000:
+                    memo.clear()
+                memo[memo_key] = block
         blocks.append(block)
     for sid, item in sorted(state.scheduled.get(conversation_id, {}).items()):
         try:
@@ -112,6 +110,7 @@ class ConversationPane(Vertical):
         super().__init__(id=id)
         self.workspace = workspace
         self.conversation_id: int | None = None
+        self._blocks_memo: dict[tuple[Any, ...], Block] = {}  # message blocks, per message and day
 
     def compose(self) -> ComposeResult:
         yield ConversationTitle(id="conversation-title")
@@ -152,7 +151,7 @@ class ConversationPane(Vertical):
             self.thread.set_blocks([])
             return
         name = safe_line(conv.client_name)
-        blocks = thread_blocks(self.workspace.state, conv.id, self.workspace.me.hub, self.app.clock(), name)
+        blocks = thread_blocks(self.workspace.state, conv.id, self.workspace.me.hub, self.app.clock(), name, self._blocks_memo)
         self.thread.set_blocks(blocks, scroll_end=scroll_end)
 
     def refresh_title(self) -> None:
