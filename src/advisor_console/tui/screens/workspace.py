@@ -43,6 +43,7 @@ TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to 
 
 class WorkspaceScreen(Screen[None]):
     BINDINGS = SCREEN_BINDINGS
+    AUTO_FOCUS = "#queue-list"  # not the search box: the first keys are queue keys
     COMMANDS = {WorkspaceCommands, LookbookCommands}
 
     def __init__(self, workspace) -> None:
