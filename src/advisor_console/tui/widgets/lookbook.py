@@ -22,6 +22,9 @@ from ..safe import safe_line
 
 
 
+_ROW_STYLES = ("lookbook--price", "lookbook--stock", "lookbook--nostock", "lookbook--name", "lookbook--dim")
+
+
 def price_in(product: Product, currency: str) -> tuple[float, str] | None:
     if currency in product.prices:
         return product.prices[currency], currency
@@ -124,18 +127,15 @@ class Lookbook(Vertical):
     def _fill(self) -> None:
         results = self.query_one(LookbookResults)
         width = results.scrollable_content_region.width or 60
-        results.set_options(Option(self._row(p, width), id=str(i)) for i, p in enumerate(self.products))
+        styles = {name: without_background(results.get_component_rich_style(name)) for name in _ROW_STYLES}
+        results.set_options(Option(self._row(p, width, styles), id=str(i)) for i, p in enumerate(self.products))
         if self.products:
             results.highlighted = 0
         q = self._searched or ""
         self._status(f"{len(self.products)} pieces" + (f" for “{safe_line(q)}”" if q else "") + f" · prices in {self.currency}")
 
-    def _row(self, p: Product, width: int) -> Text:
-        results = self.query_one(LookbookResults)
-
-        def st(name: str) -> Style:
-            return without_background(results.get_component_rich_style(name))
-
+    def _row(self, p: Product, width: int, styles: dict[str, Style]) -> Text:
+        st = styles.__getitem__
         price = price_in(p, self.currency)
         price_text = money(*price) if price else "—"
         stock = in_stock_at(p, self.workspace.me.hub)
