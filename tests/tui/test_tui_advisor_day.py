@@ -333,3 +333,22 @@ async def test_every_workspace_action_is_in_the_palette() -> None:
         action = binding.action.removeprefix("screen.").partition("(")[0]
         if binding.action.startswith("screen."):
             assert action in in_palette or action in ("lookbook",), binding.action
+
+
+async def test_a_trainer_is_not_offered_write_keys() -> None:
+    from snapshot_app import FakeWorkspace
+
+    from advisor_console.config import Settings
+    from advisor_console.domain.models import Advisor
+    from advisor_console.tui.app import AdvisorApp
+
+    trainer = Advisor(id=3, username="trainer", name="Beatrice Landi", hub="FLR", role="trainer")
+    app = AdvisorApp(FakeWorkspace(me=trainer), Settings(), clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await _tab(pilot, "3")
+        await open_conversation(pilot, 1)
+        await pilot.press("c", "r", "R", "z")
+        await pilot.pause()
+        assert app.workspace.commands == [] and not isinstance(app.screen, (ConfirmScreen, TextPromptScreen))
+        footer = screen_text(app).splitlines()[-1]
+        assert "Claim" not in footer and "Reply" not in footer and "Help" in footer

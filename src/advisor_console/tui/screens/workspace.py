@@ -37,6 +37,11 @@ from .confirm import ConfirmScreen
 from .prompts import ChoiceScreen, FilterScreen, SearchPickScreen, TextPromptScreen
 from .signin import SignInScreen
 
+# Actions that change a conversation (not offered to roles that may only read).
+WRITE_ACTIONS = frozenset({
+    "claim", "reply", "note", "resolve", "snooze", "transfer", "snooze_prompt", "transfer_prompt", "reopen",
+    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed",
+})  # fmt: skip
 PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets after 30)
 TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
 
@@ -209,6 +214,8 @@ class WorkspaceScreen(Screen[None]):
     # ---- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.workspace.me.role.value not in ("advisor", "supervisor"):
+            return False  # a trainer reads: the server would refuse, so the keys are not offered
         if action == "sign_in":
             return self.workspace.state.connection == "signed-out"
         if action in ("retry_failed", "discard_failed"):
