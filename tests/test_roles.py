@@ -32,7 +32,20 @@ def world(live_server: LiveServer) -> dict[str, Any]:
     headers = {role: (live_server.headers(u) if (u := _username(live_server, role)) else {}) for role in ROLES}
     convs = httpx.get(f"{live_server.url}/api/v1/conversations", params={"hub": "TYO", "status": "queued", "limit": 100}, headers=headers["supervisor"]).json()["items"]
     assert len(convs) >= len(ROLES)
-    return {"headers": headers, "convs": convs}
+    products = httpx.get(f"{live_server.url}/api/v1/products", params={"size": "OS", "limit": 1}, headers=headers["supervisor"]).json()["items"]
+    consents = {c["client_id"]: httpx.get(f"{live_server.url}/api/v1/clients/{c['client_id']}", headers=headers["supervisor"]).json()["consent"] for c in convs[: len(ROLES)]}
+    return {"headers": headers, "convs": convs, "one_size_sku": products[0]["sku"], "consents": consents}
+
+
+def _outreach(world: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any]:
+    """An outreach on a channel the client consented to (not WhatsApp: its window)."""
+    consent = world["consents"][conv["client_id"]]
+    channel = next(ch for ch in ("email", "chat", "phone") if consent.get(ch))
+    return {"channel": channel, "body": "The piece you asked about is back."}
+
+
+def _tryon(world: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [{"sku": world["one_size_sku"]}], "note": "To try at home"}
 
 
 ENDPOINTS: list[tuple[str, str, dict[str, int], Any]] = [
@@ -55,6 +68,14 @@ ENDPOINTS: list[tuple[str, str, dict[str, int], Any]] = [
     ("GET", "/api/v1/canned-replies", READ, None),
     ("GET", "/api/v1/conversations/{cid}/presence", READ, None),
     ("POST", "/api/v1/conversations/{cid}/presence", {**READ, "advisor": 204, "supervisor": 204, "trainer": 204}, {"state": "viewing"}),
+    # Clienteling (issue 5)
+    ("GET", "/api/v1/clients/{client}/contact-check?channel=email", READ, None),
+    ("POST", "/api/v1/clients/{client}/outreach", {**WRITE, "advisor": 201, "supervisor": 201}, _outreach),
+    ("POST", "/api/v1/conversations/{cid}/tryon", {**WRITE, "advisor": 201, "supervisor": 201}, _tryon),
+    ("GET", "/api/v1/products/1", READ, None),
+    ("GET", "/api/v1/clienteling/call-list", READ, None),
+    ("GET", "/api/v1/tasks", READ, None),
+    ("GET", "/api/v1/tasks/today", READ, None),
 ]
 
 
@@ -63,7 +84,8 @@ def test_role_matrix(live_server: LiveServer, world: dict[str, Any], method: str
     for i, role in enumerate(ROLES):
         conv = world["convs"][i]  # each role acts on its own conversation
         url = live_server.url + path.format(cid=conv["id"], client=conv["client_id"])
-        r = httpx.request(method, url, headers=world["headers"][role], json=body if body is not None else ({} if method in ("POST", "PATCH") else None))
+        payload = body(world, conv) if callable(body) else body
+        r = httpx.request(method, url, headers=world["headers"][role], json=payload if payload is not None else ({} if method in ("POST", "PATCH") else None))
         assert r.status_code == expected[role], f"{role}: {method} {path} -> {r.status_code} {r.text[:200]}"
         if r.status_code >= 400:
             assert r.json()["error"]["code"] in ("unauthorized", "forbidden")
@@ -85,3 +107,15 @@ def test_role_matrix_for_cancelling_a_scheduled_message(live_server: LiveServer,
     expected = {"none": 401, "trainer": 403, "channel": 403, "advisor": 403, "supervisor": 200}  # an advisor: not the author
     for role in ("none", "trainer", "channel", "advisor", "supervisor"):
         assert httpx.delete(url, headers=world["headers"][role]).status_code == expected[role], role
+
+
+def test_role_matrix_for_a_tryon_outcome(live_server: LiveServer, world: dict[str, Any]) -> None:
+    """PATCH /tryon/{id}: staff who may see the client; the role is checked first."""
+    conv = world["convs"][0]
+    r = httpx.post(f"{live_server.url}/api/v1/conversations/{conv['id']}/tryon", headers=world["headers"]["supervisor"], json=_tryon(world, conv))
+    assert r.status_code == 201, r.text
+    url = f"{live_server.url}/api/v1/tryon/{r.json()['selection']['id']}"
+    body = {"kept": [{"sku": world["one_size_sku"], "size": "OS"}]}
+    expected = {"none": 401, "trainer": 403, "channel": 403, "advisor": 200, "supervisor": 200}
+    for role in ("none", "trainer", "channel", "advisor", "supervisor"):
+        assert httpx.patch(url, headers=world["headers"][role], json=body).status_code == expected[role], role

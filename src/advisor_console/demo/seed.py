@@ -34,6 +34,7 @@ from ..server.tables import (
     PurchaseRow,
     TaskRow,
     conversation_summary,
+    stock_keys,
 )
 from . import corpus as C
 from .corpus import PersonName
@@ -261,6 +262,7 @@ def _products(seed: int, count: int) -> list[_Product]:
             "stock": stock,
             "image": image,
             "search_text": " ".join([name, sku, line, *colours, *materials]).lower(),
+            "stock_keys": stock_keys(stock),
         }
         out.append(_Product(row, cat.key, sizing))
     return out
@@ -377,7 +379,23 @@ def _clients(seed: int, count: int, advisors: Sequence[dict[str, Any]]) -> list[
             "phone": phone,
         }
         out.append(_Client(row, person, C.language_for_locale(locale)))
+    _birthdays(seed, out)
     return out
+
+
+def _birthdays(seed: int, clients: Sequence[_Client]) -> None:
+    """Most clients (~85%) told us their birthday: drawn from their own section of the seed,
+    so the other client fields are the same as before birthdays existed."""
+    rng = _section_rng(seed, "birthdays")
+    for c in clients:
+        known = rng.random() < 0.85
+        age_days = rng.randint(22 * 365, 75 * 365)
+        day_of_year = rng.randint(0, 364)
+        if known:
+            year = 2026 - age_days // 365
+            c.row["birthday"] = (datetime(year, 1, 1) + timedelta(days=day_of_year)).date()
+        else:
+            c.row["birthday"] = None
 
 
 def client_profiles(seed: int = 7, count: int = 5000) -> dict[int, tuple[str, str]]:

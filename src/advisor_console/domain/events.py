@@ -23,6 +23,11 @@ the advisor's hub, say) still knows everything the queue shows. Specific payload
 - advisor.updated         {"advisor": Advisor}
 - client.updated          {"client_id": int, "fields": {...changed profile fields}}
 - task.created / task.updated {"client_id": int, "task": Task}
+- tryon.created           {"client_id": int, "selection": TryonSelection}: pieces sent to try
+                          (with message.created of its message and task.created of its
+                          follow-up task, in the same transaction)
+- tryon.updated           {"client_id": int, "selection": TryonSelection}: what she kept and
+                          returned (with task.updated: the follow-up done, its outcome)
 
 Not in the log: `presence` (who is viewing or typing in a conversation) reaches the
 stream with no sequence number; it is folded like a local event and never cached.
@@ -46,7 +51,9 @@ ADVISOR_UPDATED = "advisor.updated"
 CLIENT_UPDATED = "client.updated"  # {"client_id", "fields": {...}}
 TASK_CREATED = "task.created"  # {"client_id", "task": Task}
 TASK_UPDATED = "task.updated"  # {"client_id", "task": Task}
-CLIENT_EVENTS = frozenset({CLIENT_UPDATED, TASK_CREATED, TASK_UPDATED})
+TRYON_CREATED = "tryon.created"  # {"client_id", "selection": TryonSelection}
+TRYON_UPDATED = "tryon.updated"  # {"client_id", "selection": TryonSelection}
+CLIENT_EVENTS = frozenset({CLIENT_UPDATED, TASK_CREATED, TASK_UPDATED, TRYON_CREATED, TRYON_UPDATED})
 
 CONVERSATION_EVENTS = frozenset(
     {

@@ -6,12 +6,12 @@ These are the wire shapes of shared/API.md. The server's SQLModel tables live ap
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timezone
 from enum import StrEnum
 import unicodedata
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
 class Role(StrEnum):
@@ -109,6 +109,21 @@ def language_of_locale(locale: str) -> str:
     return lang[:10]
 
 
+def _storable_time(value: datetime) -> datetime:
+    """A time the server can store: in UTC it must stay within years 1..9999 (year 1 at
+    +00:02 is year 0 in UTC, which no datetime holds)."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("this time is out of range once converted to UTC") from None
+    return value
+
+
+# A time sent by a client (a due date, a snooze, a send_at).
+InTime = Annotated[datetime, AfterValidator(_storable_time)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -146,6 +161,10 @@ class Task(_Model):
     done: bool = False
     outcome: str | None = None
     advisor_id: int | None = None
+    appointment_kind: str | None = None  # appointments: in_store | video
+    video_link: str | None = None  # video appointments: an https:// link
+    completed_at: datetime | None = None  # when it was marked done
+    tryon_selection_id: int | None = None  # the try-on selection this follow-up confirms
 
 
 class Client(_Model):
@@ -167,11 +186,82 @@ class Client(_Model):
     personal_advisor_id: int | None = None
     email: str | None = None
     phone: str | None = None
+    birthday: date | None = None
+
+
+class RecentConversation(_Model):
+    id: int
+    channel: str
+    status: str
+    last_activity_at: datetime
+    preview: str = ""
+
+
+class AdvisorRef(_Model):
+    username: str
+    name: str
+
+
+TRYON_STATUSES = ("sent", "partly_kept", "kept", "returned")
+MAX_TRYON_ITEMS = 10
+MAX_TRYON_SIZES = 3
+
+
+class TryonItem(_Model):
+    sku: str
+    name: str
+    sizes: list[str]
+    price: str  # formatted in the client's currency and locale (Babel), e.g. "¥178,000"
+    amount: float | None = None
+    currency: str | None = None
+
+
+class TryonPick(_Model):
+    sku: str = Field(min_length=1, max_length=40)
+    size: str = Field(min_length=1, max_length=20)
+
+
+class TryonSelection(_Model):
+    """Pieces sent to a client to try, with what she kept and sent back."""
+
+    id: int
+    client_id: int
+    conversation_id: int | None = None
+    message_id: int | None = None
+    task_id: int | None = None
+    advisor: str  # username of the advisor who sent it
+    items: list[TryonItem] = Field(default_factory=list)
+    note: str | None = None
+    status: str = "sent"  # sent | partly_kept | kept | returned
+    kept: list[TryonPick] = Field(default_factory=list)
+    returned: list[TryonPick] = Field(default_factory=list)
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class HistoryEntry(_Model):
+    """One line of the client's clienteling history: a task done (with its outcome)."""
+
+    at: datetime
+    kind: str  # the task's kind: call | follow_up | appointment | callback
+    title: str
+    outcome: str | None = None
+    task_id: int
+    advisor_id: int | None = None
+    tryon_selection_id: int | None = None
 
 
 class Client360(Client):
     purchases: list[Purchase] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
+    # Issue 5 (clienteling), all additive:
+    recent_conversations: list[RecentConversation] = Field(default_factory=list)  # last 10, newest activity first
+    personal_advisor: AdvisorRef | None = None
+    lifetime_spend_formatted: str = ""  # Babel: format_currency(lifetime_spend, currency, locale)
+    tryon_selections: list[TryonSelection] = Field(default_factory=list)  # newest first, at most 20
+    last_contacted_at: datetime | None = None  # the last advisor reply in any of her conversations
+    contacts_this_month: int = 0  # see server/contacts.py for the exact rule
+    history: list[HistoryEntry] = Field(default_factory=list)  # tasks done, newest first, at most 50
 
 
 class Product(_Model):
@@ -270,7 +360,7 @@ class MessageIn(_Model):
     kind: MessageKind = MessageKind.reply
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
     # A reply sent later (future, within 30 days): the POST answers 202 with a ScheduledMessage.
-    send_at: datetime | None = None
+    send_at: InTime | None = None
     # The id of an approved WhatsApp canned reply the body fills (outside the 24-hour window).
     template: str | None = Field(default=None, max_length=100)
     # A message of the same conversation quoted by this one.
@@ -364,14 +454,127 @@ class ClientNotesIn(_Model):
 class TaskIn(_Model):
     kind: str = Field(pattern="^(call|follow_up|appointment|callback)$")
     title: str = Field(min_length=1, max_length=500)
-    due: datetime
+    due: InTime
     place: str | None = Field(default=None, max_length=500)
+    # Appointments only: in_store (needs place) or video (needs an https:// video_link).
+    appointment_kind: Literal["in_store", "video"] | None = None
+    video_link: str | None = Field(default=None, max_length=500)
 
 
 class TaskUpdateIn(_Model):
     done: bool | None = None
     outcome: str | None = Field(default=None, max_length=5_000)
-    due: datetime | None = None
+    due: InTime | None = None
+
+
+class TaskListItem(Task):
+    """A task in the advisor's day: with the client's name and hub (to show due times in
+    the advisor's zone and the client's hub zone)."""
+
+    client_name: str
+    client_native_name: str | None = None
+    client_hub: str
+    client_hub_tz: str
+    overdue: bool = False
+
+
+class TaskList(_Model):
+    items: list[TaskListItem]
+    next_cursor: str | None = None
+
+
+class ProductDetail(Product):
+    """A product with its stock read both ways: `stock` is size -> hub -> units."""
+
+    sizes: list[str] = Field(default_factory=list)  # in catalogue order
+    stock_by_hub: dict[str, dict[str, int]] = Field(default_factory=dict)  # hub -> size -> units
+    total_by_hub: dict[str, int] = Field(default_factory=dict)  # hub -> units over all sizes
+    in_stock_hubs: list[str] = Field(default_factory=list)
+
+
+class OutreachIn(_Model):
+    """An advisor-initiated contact: opens (or reuses the open) conversation on `channel`."""
+
+    channel: Channel
+    body: str = ""
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    subject: str | None = Field(default=None, max_length=500)  # email: the new thread's subject
+    template: str | None = Field(default=None, max_length=100)  # WhatsApp outside the window
+
+
+class ContactCheck(_Model):
+    allowed: bool
+    code: str | None = None  # None | consent_refused | contact_frequency_exceeded
+    reason: str
+    channel: str
+    contacts_this_month: int
+    max_per_month: int | None = None
+    next_allowed_at: datetime | None = None  # frequency cap: the first moment of next month (UTC)
+    last_contacted_at: datetime | None = None
+
+
+class TryonItemIn(_Model):
+    sku: str = Field(min_length=1, max_length=40)
+    # 1 to 3 sizes to try; may be empty for a one-size piece.
+    sizes: list[str] = Field(default_factory=list, max_length=MAX_TRYON_SIZES)
+
+
+class TryonIn(_Model):
+    items: list[TryonItemIn] = Field(min_length=1, max_length=MAX_TRYON_ITEMS)
+    note: str | None = Field(default=None, max_length=5_000)
+    due: InTime | None = None  # of the follow-up task; default: in 7 days
+
+
+class TryonOutcomeIn(_Model):
+    kept: list[TryonPick] = Field(default_factory=list, max_length=30)
+    returned: list[TryonPick] = Field(default_factory=list, max_length=30)
+
+
+class OutreachResult(_Model):
+    conversation: ConversationSummary  # after the message
+    created_conversation: bool
+    message: Message
+
+
+class TryonResult(_Model):
+    selection: TryonSelection
+    message: Message  # the reply that carries the selection (attachment type "tryon")
+    task: Task  # the follow-up: "Confirm what {name} keeps from the try-on selection"
+
+
+VIC_TIERS = ("none", "silver", "gold", "platinum", "black")
+
+
+class CallListWhy(_Model):
+    criterion: str  # bought_within_days | vic_tier | line | no_contact_days | birthday_month | hub
+    text: str
+
+
+class CallListItem(_Model):
+    client_id: int
+    name: str
+    native_name: str | None = None
+    hub: str
+    country: str
+    locale: str
+    vic_tier: str
+    preferred_channel: str
+    channel: str  # the channel checked: the `channel` asked for, else the preferred one
+    contactable: bool
+    code: str | None = None  # as ContactCheck.code
+    reason: str
+    contacts_this_month: int
+    max_per_month: int | None = None
+    last_contacted_at: datetime | None = None
+    last_purchase_at: datetime | None = None
+    birthday: date | None = None
+    personal_advisor: str | None = None  # username
+    why: list[CallListWhy] = Field(default_factory=list)
+
+
+class CallList(_Model):
+    items: list[CallListItem]
+    next_cursor: str | None = None
 
 
 class AdvisorUpdateIn(_Model):
@@ -380,7 +583,7 @@ class AdvisorUpdateIn(_Model):
 
 
 class SnoozeIn(_Model):
-    until: datetime
+    until: InTime
 
 
 class InboundContact(_Model):

@@ -72,8 +72,45 @@ def has_fts(session: Session) -> bool:
     return found
 
 
-def product_query(session: Session, q: str, category: str | None, after: int | None, limit: int) -> Select[Any]:
-    """The statement of one page (`limit` rows; ask for one more to know if there is a next)."""
+def _literal(text_: str) -> str:
+    """`text_` for LIKE with its wildcards and the escape character taken literally."""
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def stock_pattern(hub: str | None, size: str | None) -> str | None:
+    """The LIKE pattern of the `stock_keys` token (tables.stock_keys) for a hub, a size, or both."""
+    if hub and size:
+        token = f"{hub}={size}"
+    elif hub:
+        token = hub
+    elif size:
+        token = f"={size}"
+    else:
+        return None
+    return "%|" + _literal(token) + "|%"
+
+
+def product_query(
+    session: Session,
+    q: str,
+    category: str | None,
+    after: int | None,
+    limit: int,
+    *,
+    line: str | None = None,
+    season: str | None = None,
+    iconic: bool | None = None,
+    in_stock_hub: str | None = None,
+    size: str | None = None,
+) -> Select[Any]:
+    """The statement of one page (`limit` rows; ask for one more to know if there is a next).
+
+    Filters (all optional, ANDed with the words): `line`, `category` and `season` equal;
+    `iconic`; `in_stock_hub` (a hub code: at least one unit of some size there) and `size`
+    (with a hub: that size in stock at that hub; alone: that size in stock somewhere),
+    matched on `product.stock_keys`. With words, the filters are checked on the rows the
+    index finds; without, products are walked in id order (line and category by their
+    indexes) until the page is full."""
     words = words_of(q)
     long_words = [w for w in words if len(w) >= TRIGRAM]
     short_words = [w for w in words if len(w) < TRIGRAM]
@@ -100,6 +137,15 @@ def product_query(session: Session, q: str, category: str | None, after: int | N
                 stmt = stmt.where(ProductRow.search_text.like(like_pattern(word), escape="\\"))
     if category:
         stmt = stmt.where(ProductRow.category == category)
+    if line:
+        stmt = stmt.where(ProductRow.line == line)
+    if season:
+        stmt = stmt.where(ProductRow.season == season)
+    if iconic is not None:
+        stmt = stmt.where(ProductRow.iconic.is_(iconic))
+    pattern = stock_pattern(in_stock_hub, size)
+    if pattern is not None:
+        stmt = stmt.where(ProductRow.stock_keys.like(pattern, escape="\\"))
     if after is not None:
         stmt = stmt.where(key > after)
     return stmt.order_by(key).limit(limit)

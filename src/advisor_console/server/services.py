@@ -34,7 +34,7 @@ from ..domain.models import (
     hub_for_country,
     language_of_locale,
 )
-from . import canned, eventlog
+from . import canned, contacts, eventlog
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
 from .tables import (
@@ -216,10 +216,28 @@ def post_message(session: Session, advisor: Advisor, conv_id: int, body: Message
         if holder is not None and holder != advisor.username:
             raise ApiError(409, "already_claimed", f"{holder} holds this conversation; add a note instead of replying.")
         _check_whatsapp_window(conv, body.body, body.template, body.send_at or now, scheduled=body.send_at is not None)
+        check_outreach_reply(session, conv, now)
     if body.send_at is not None:
         return _schedule(session, advisor, conv, body, attachments, now, holder)
     message = deliver(session, conv, advisor.username, advisor.id, body.kind, body.body, attachments, now, key=key)
     return 201, message
+
+
+def check_outreach_reply(session: Session, conv: ConversationRow, now: datetime) -> None:
+    """A reply in a conversation the client has never written in is an outreach (an
+    advisor-initiated contact): refused without her consent to the channel, or over her
+    monthly contact limit (unless an advisor already wrote in it today: the same contact).
+    See server/contacts.py."""
+    if conv.last_inbound_at is not None:
+        return
+    client = session.get(ClientRow, conv.client_id)
+    assert client is not None
+    raise_if_refused(contacts.check_one(session, client, conv.channel, now, same_contact=contacts.replied_today(session, conv.id or 0, now)))
+
+
+def raise_if_refused(result: Any) -> None:
+    if not result.allowed:
+        raise ApiError(422, result.code or "contact_refused", result.reason)
 
 
 def deliver(
@@ -234,8 +252,11 @@ def deliver(
     *,
     key: str | None = None,
     scheduled_id: int | None = None,
+    subject: str | None = None,
 ) -> dict[str, Any]:
-    """Store an advisor's message and append message.created (checks already done)."""
+    """Store an advisor's message and append message.created (checks already done).
+    `subject`: an email reply's subject when it opens the thread (else "Re: ...")."""
+    first_subject = subject
     holder = username_of(session, conv.assignee_id)
     subject = None
     if kind == MessageKind.reply:
@@ -246,7 +267,7 @@ def deliver(
         first_name = next((a.get("name") for a in attachments if a.get("type") not in ("quote", "call")), None)
         conv.preview = _preview(text or (first_name or "") if attachments else text)
         if conv.channel == "email":
-            subject = reply_subject(conv.subject)
+            subject = first_subject or reply_subject(conv.subject)
     conv.last_activity_at = now
     session.add(conv)
     session.flush()
@@ -618,7 +639,8 @@ def audit(session: Session, actor: str, action: str, client_id: int | None, deta
 
 def _client_event(session: Session, etype: str, actor: str, client: ClientRow, data: dict[str, Any]) -> None:
     eventlog.append(session, etype, actor, {"client_id": client.id, **data}, hub=client.hub)
-    audit(session, actor, {"client.updated": "client.notes", "task.created": "task.create", "task.updated": "task.update"}[etype], client.id, data)
+    actions = {"client.updated": "client.notes", "task.created": "task.create", "task.updated": "task.update", "tryon.created": "tryon.create", "tryon.updated": "tryon.update"}
+    audit(session, actor, actions[etype], client.id, data)
 
 
 def set_client_notes(session: Session, advisor: Advisor, client_id: int, notes: str) -> tuple[int, dict[str, Any]]:
@@ -633,12 +655,39 @@ def create_task(session: Session, advisor: Advisor, client_id: int, body: TaskIn
     client = visible_client(session, advisor, client_id)
     if body.due.tzinfo is None:
         raise ApiError(422, "invalid_time", "due must carry a UTC offset.")
-    task = TaskRow(client_id=client_id, advisor_id=advisor.id, kind=body.kind, title=body.title, due=body.due, place=body.place)
+    check_appointment(body)
+    task = TaskRow(
+        client_id=client_id,
+        advisor_id=advisor.id,
+        kind=body.kind,
+        title=body.title,
+        due=body.due,
+        place=body.place,
+        appointment_kind=body.appointment_kind,
+        video_link=body.video_link,
+    )
     session.add(task)
     session.flush()
     data = task.to_model().model_dump(mode="json")
     _client_event(session, ev.TASK_CREATED, advisor.username, client, {"task": data})
     return 201, data
+
+
+def check_appointment(body: TaskIn) -> None:
+    """appointment_kind only on appointments; in_store needs a place, video an https:// link."""
+    if body.appointment_kind is None:
+        if body.video_link is not None and body.kind != "appointment":
+            raise ApiError(422, "invalid_appointment", "A video_link belongs to a video appointment.")
+        return
+    if body.kind != "appointment":
+        raise ApiError(422, "invalid_appointment", "appointment_kind belongs to tasks of kind 'appointment'.")
+    if body.appointment_kind == "in_store":
+        if not (body.place or "").strip():
+            raise ApiError(422, "place_required", "An in-store appointment needs a place (the boutique or salon).")
+        if body.video_link is not None:
+            raise ApiError(422, "invalid_appointment", "An in-store appointment has no video_link.")
+    elif not (body.video_link or "").startswith("https://") or len((body.video_link or "").strip()) <= len("https://"):
+        raise ApiError(422, "invalid_video_link", "A video appointment needs a video_link starting with https://.")
 
 
 def update_task(session: Session, advisor: Advisor, task_id: int, body: TaskUpdateIn) -> tuple[int, dict[str, Any]]:
@@ -648,6 +697,8 @@ def update_task(session: Session, advisor: Advisor, task_id: int, body: TaskUpda
     client = visible_client(session, advisor, task.client_id)
     if body.due is not None and body.due.tzinfo is None:
         raise ApiError(422, "invalid_time", "due must carry a UTC offset.")
+    if body.done is not None and body.done != task.done:
+        task.completed_at = utcnow() if body.done else None  # the client's history
     for name in ("done", "outcome", "due"):
         value = getattr(body, name)
         if value is not None:

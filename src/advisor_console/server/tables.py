@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
@@ -18,6 +18,7 @@ from ..domain.models import (
     Purchase,
     ScheduledMessage,
     Task,
+    TryonSelection,
 )
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -90,6 +91,7 @@ class ClientRow(SQLModel, table=True):
     personal_advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
     email: str | None = Field(default=None, index=True)
     phone: str | None = Field(default=None, index=True)
+    birthday: date | None = None
 
     def to_model(self) -> Client:
         return Client.model_validate(self.model_dump())
@@ -111,9 +113,30 @@ class ProductRow(SQLModel, table=True):
     image: str | None = None
     # Lower-cased name, sku, line, colours and materials: what search matches.
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # What is in stock where, as tokens the lookbook's filters match (see `stock_keys`).
+    stock_keys: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
 
     def to_model(self) -> Product:
-        return Product.model_validate(self.model_dump(exclude={"search_text"}))
+        return Product.model_validate(self.model_dump(exclude={"search_text", "stock_keys"}))
+
+
+def stock_keys(stock: dict[str, dict[str, int]] | None) -> str:
+    """`|HUB|HUB=SIZE|=SIZE|...|`: for every hub with a unit of any size in stock `HUB`, for
+    every size in stock at a hub `HUB=SIZE`, and for every size in stock somewhere `=SIZE`.
+    The lookbook's `in_stock_hub` and `size` filters are a LIKE on one token (product
+    `stock` changes must rewrite it; the seed and migration 0005 write it)."""
+    hubs: set[str] = set()
+    pairs: list[str] = []
+    sizes: list[str] = []
+    for size, per_hub in (stock or {}).items():
+        here = [hub for hub, units in (per_hub or {}).items() if units and units > 0]
+        if here:
+            sizes.append(f"={size}")
+        for hub in here:
+            hubs.add(hub)
+            pairs.append(f"{hub}={size}")
+    tokens = sorted(hubs) + pairs + sizes
+    return "|" + "|".join(tokens) + "|" if tokens else ""
 
 
 class PurchaseRow(SQLModel, table=True):
@@ -145,9 +168,35 @@ class TaskRow(SQLModel, table=True):
     place: str | None = None
     done: bool = False
     outcome: str | None = None
+    appointment_kind: str | None = Field(default=None, max_length=20)
+    video_link: str | None = Field(default=None, max_length=500)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    tryon_selection_id: int | None = None
 
     def to_model(self) -> Task:
         return Task.model_validate(self.model_dump())
+
+
+class TryonSelectionRow(SQLModel, table=True):
+    """Pieces sent to a client to try on (issue 5), and what she kept or returned."""
+
+    __tablename__ = "tryon_selection"
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    message_id: int | None = None
+    task_id: int | None = None
+    advisor: str = Field(max_length=200)  # username
+    items: list[dict[str, Any]] = _json([])  # TryonItem
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(default="sent", max_length=20)  # sent | partly_kept | kept | returned
+    kept: list[dict[str, Any]] = _json([])  # TryonPick
+    returned: list[dict[str, Any]] = _json([])
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    def to_model(self) -> TryonSelection:
+        return TryonSelection.model_validate(self.model_dump())
 
 
 class ConversationRow(SQLModel, table=True):
