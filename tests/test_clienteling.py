@@ -548,3 +548,42 @@ def test_appointments_and_tasks_today(live_server: LiveServer) -> None:
         assert done["id"] not in [t["id"] for t in c.get("/api/v1/tasks/today").json()["items"]]
     with _client(live_server, "supervisor") as sup:
         assert [t["id"] for t in sup.get("/api/v1/tasks", params={"assignee": adv["username"], "client_id": cid}).json()["items"]] == [overdue["id"], store.json()["id"], later["id"]]
+
+
+# ---- 7. Short words on PostgreSQL: an index of one- and two-character pieces ------------------
+
+
+@pytest.mark.postgres
+def test_short_words_use_the_grams_index_on_postgresql(request: pytest.FixtureRequest) -> None:
+    from sqlalchemy import insert, text
+
+    from advisor_console.server import search
+    from advisor_console.server.db import make_engine, migrate, writer
+    from advisor_console.server.tables import ProductRow
+
+    url = request.getfixturevalue("pg_url")
+    migrate(url)
+    engine = make_engine(url)
+    table = ProductRow.__table__
+    base = {"line": "Test", "category": "bags", "season": "SS26", "iconic": False, "colours": [], "materials": [], "prices": {}, "stock": {}, "image": None}
+    try:
+        with writer(engine).begin() as conn:
+            texts = {i: f"piece {i} emerald calfskin" for i in range(1, 201)} | {300: "東京 xq-7 bag", 301: "a_b 100% q"}
+            conn.execute(insert(table), [{**base, "id": i, "sku": f"T-{i}", "name": f"T {i}", "search_text": t} for i, t in texts.items()])
+        with Session(engine) as s:
+            def find(q: str) -> list[int]:
+                return [r.id for r in s.execute(search.product_query(s, q, None, None, 500)).scalars()]
+
+            for q in ("xq", "京", "q", "_", "%", "0%", "b_", "xq-7", "-7", "calfskin xq", "em", "zz", "emerald em", "東京 bag"):
+                want = sorted(i for i, t in texts.items() if all(w in t for w in q.split()))
+                assert find(q) == want, q
+            s.execute(update(table).where(table.c.id == 5).values(search_text="now with xq"))
+            assert find("xq") == [5, 300]
+            s.execute(text("ANALYZE product"))
+            s.execute(text("SET LOCAL enable_seqscan = off"))
+            s.execute(text("SET LOCAL enable_indexscan = off"))
+            stmt = search.product_query(s, "zq", None, None, 51)
+            plan = " ".join(str(r) for r in s.execute(text("EXPLAIN " + str(stmt.compile(engine, compile_kwargs={"literal_binds": True})).replace("%%", "%"))))
+            assert "ix_product_search_grams" in plan, plan
+    finally:
+        engine.dispose()

@@ -13,9 +13,17 @@ characters or more:
   a rare word (index) from a common one (walk the primary key and stop at the page).
 
 Words of one or two characters have no trigram (nor, on PostgreSQL, words without a run
-of three letters or digits, as pg_trgm ignores punctuation): they are checked on the rows
-the indexed words found, or, when the query has only such words, by walking products in
-id order until the page is full (fast for common strings, a full scan for rare ones).
+of three letters or digits, as pg_trgm ignores punctuation):
+- SQLite: they are checked on the rows the indexed words found, or, when the query has
+  only such words, by walking products in id order until the page is full (fast for
+  common strings, a full scan for rare ones).
+- PostgreSQL: `product.search_grams` holds every one- and two-character substring of the
+  text, GIN-indexed (migration 0006): `search_grams @> ARRAY['xq']` is exact for such a
+  word (and a prefilter, by the word's two-character pieces, for a longer word pg_trgm
+  cannot serve; strpos decides). The planner sends a rare word to that index and walks the
+  primary key for a common one (a stored column: the filter costs a comparison per row).
+A word that another word of the query contains is dropped ("giglio gi" is "giglio"): the
+same matches, and no correlated condition for the planner to count as independent.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Integer, column, func, select, table, text
+from sqlalchemy import Integer, Text, cast, column, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -34,10 +44,27 @@ TRIGRAM = 3  # the shortest word an n-gram index can serve
 
 _FTS = table("product_fts", column("rowid", Integer))
 _fts_available: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()
+_grams_available: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()
+_GRAMS = literal_column("product.search_grams", PG_ARRAY(Text))
 
 
 def words_of(q: str) -> list[str]:
     return q.lower().split()[:MAX_WORDS]
+
+
+def implied_words_dropped(words: list[str]) -> list[str]:
+    """The words without those that another word of the query contains ("giglio gi" is
+    "giglio"): the same matches, and no condition the planner would count as independent
+    of the word that implies it (which made it expect a few rows where there were
+    thousands, and pick the wrong plan)."""
+    kept: list[str] = []
+    for i, word in enumerate(words):
+        if word in kept:
+            continue
+        if any(word in other and (len(other) > len(word)) for other in words[:i] + words[i + 1 :]):
+            continue
+        kept.append(word)
+    return kept
 
 
 def fts_phrase(word: str) -> str:
@@ -60,6 +87,27 @@ def pg_trigram_indexable(word: str) -> bool:
         if run >= TRIGRAM:
             return True
     return False
+
+
+def grams_of(word: str) -> list[str]:
+    """The one- or two-character pieces a product must hold to contain `word` (PostgreSQL's
+    `product.search_grams`, migration 0006): the word itself when it is that short, else
+    its distinct two-character substrings (a prefilter; strpos decides)."""
+    if len(word) <= 2:
+        return [word]
+    return sorted({word[i : i + 2] for i in range(len(word) - 1)})
+
+
+def has_grams(session: Session) -> bool:
+    """Whether this PostgreSQL database has `product.search_grams` (cached per engine)."""
+    engine = session.get_bind()
+    found = _grams_available.get(engine)
+    if found is None:
+        found = bool(
+            session.execute(text("SELECT 1 FROM information_schema.columns WHERE table_name = 'product' AND column_name = 'search_grams'")).first()
+        )
+        _grams_available[engine] = found
+    return found
 
 
 def has_fts(session: Session) -> bool:
@@ -111,7 +159,7 @@ def product_query(
     matched on `product.stock_keys`. With words, the filters are checked on the rows the
     index finds; without, products are walked in id order (line and category by their
     indexes) until the page is full."""
-    words = words_of(q)
+    words = implied_words_dropped(words_of(q))
     long_words = [w for w in words if len(w) >= TRIGRAM]
     short_words = [w for w in words if len(w) < TRIGRAM]
     dialect = session.get_bind().dialect.name
@@ -132,6 +180,8 @@ def product_query(
                     stmt = stmt.where(ProductRow.search_text.like(like_pattern(word)))  # `\` is PostgreSQL's default escape
                 else:  # the same test, in a form the planner will not answer from the trigram index
                     stmt = stmt.where(func.strpos(ProductRow.search_text, word) > 0)
+                    if has_grams(session):  # and the grams index: which rows hold its one- and two-character pieces
+                        stmt = stmt.where(_GRAMS.op("@>")(cast(pg_array(grams_of(word)), PG_ARRAY(Text))))
         else:
             for word in words:
                 stmt = stmt.where(ProductRow.search_text.like(like_pattern(word), escape="\\"))
