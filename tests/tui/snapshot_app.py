@@ -10,12 +10,12 @@ import asyncio
 import itertools
 import tempfile
 from pathlib import Path
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from advisor_console.config import Settings
 from advisor_console.domain import events as ev
-from advisor_console.domain.models import Advisor, Attachment, Client360, Product, Purchase, Task
+from advisor_console.domain.models import Advisor, AdvisorRef, Attachment, Client360, Product, Purchase, RecentConversation, Task
 from advisor_console.client.cache import LocalCache
 from advisor_console.client.workspace import Workspace, message_payload
 from advisor_console.domain.reducer import apply
@@ -123,8 +123,20 @@ def client_360(client_id: int) -> Client360 | None:
     c = CLIENTS.get(client_id)
     if c is None:
         return None
-    purchases, tasks = [], []
+    purchases, tasks, extras = [], [], {}
     if client_id in (101, 104):
+        extras = {
+            "personal_advisor": AdvisorRef(username="advisor", name="Aiko Mori"),
+            "lifetime_spend_formatted": "￥493,000",
+            "birthday": date(1988, 11, 29) if client_id == 101 else date(1975, 3, 2),
+            "contacts_this_month": 2 if client_id == 101 else 1,
+            "last_contacted_at": NOW - timedelta(minutes=86),
+            "recent_conversations": [
+                RecentConversation(id=1 if client_id == 101 else 4, channel="whatsapp" if client_id == 101 else "chat", status="assigned", last_activity_at=NOW - timedelta(minutes=7), preview="素敵ですね！ベージュはありますか？"),
+                RecentConversation(id=90, channel="email", status="resolved", last_activity_at=NOW - timedelta(days=31), preview="Thank you for the \x1b[31mscarf\u202e — arrived safely."),
+                RecentConversation(id=91, channel="phone", status="resolved", last_activity_at=NOW - timedelta(days=120), preview="Callback about the Duomo loafer size"),
+            ],
+        }
         purchases = [
             Purchase(id=1, sku="BAG-0007", product_name="Arno Leather Bucket Bag", size=None, price=320000, currency="JPY", at=NOW - timedelta(days=200), channel="store:Ginza"),
             Purchase(id=2, sku="SHO-0101", product_name="Duomo Loafer", size="37", price=115000, currency="JPY", at=NOW - timedelta(days=120), channel="chat", returned=True),
@@ -137,10 +149,10 @@ def client_360(client_id: int) -> Client360 | None:
     return Client360(
         id=client_id, name=c["name"], native_name=c["native_name"], locale=c["locale"], country=c["country"], hub="TYO",
         vic_tier=c["tier"], preferred_channel="whatsapp", consent={"chat": True, "whatsapp": True, "email": False, "phone": True},
-        contact_max_per_month=2, sizes={"shoes_eu": "37", "ready_to_wear": "S / IT 40", "rings": "JP 9"},
+        contact_max_per_month=2, sizes={"shoes_eu": "37", "shoes_us": "6.5", "shoes_jp": "23.5", "ready_to_wear": "S / IT 40", "rings": "JP 9"},
         taste={"lines": ["Siena", "Arno"], "colours": ["beige", "ivory", "navy"], "materials": ["canvas", "calfskin"]},
         notes="Travels to Kyoto often. Prefers quiet colours.", lifetime_spend=493000 if purchases else 0, currency="JPY",
-        purchases=purchases, tasks=tasks,
+        purchases=purchases, tasks=tasks, **extras,
     )
 
 

@@ -87,3 +87,17 @@ def test_phone_call_note(snap_compare) -> None:  # noqa: ANN001
 def test_help_screen(snap_compare) -> None:  # noqa: ANN001
     """? lists every key, by pane."""
     assert snap_compare(make_app(), press=["question_mark"], terminal_size=SIZE)
+
+
+def test_client_360_clienteling(snap_compare) -> None:  # noqa: ANN001
+    """Yuki Tanaka's client 360: her local time, lifetime spend in her locale, personal
+    advisor, birthday this month, contacts this month at the cap, recent conversations
+    across channels (a preview with escapes shown as placeholders), shoe sizes EU/US/JP."""
+
+    async def setup(pilot: Pilot) -> None:
+        from tui_helpers import open_conversation
+
+        await pilot.pause()
+        await open_conversation(pilot, 1)
+
+    assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)

@@ -32,6 +32,27 @@ def hub_zone(hub: str) -> ZoneInfo:
     return ZoneInfo(h.tz if h else "UTC")
 
 
+# Where a client lives, for her local time: countries with one zone (or one main zone);
+# others fall back to her hub's zone.
+COUNTRY_ZONES = {
+    "JP": "Asia/Tokyo", "KR": "Asia/Seoul", "CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong", "TW": "Asia/Taipei",
+    "SG": "Asia/Singapore", "TH": "Asia/Bangkok", "MY": "Asia/Kuala_Lumpur", "ID": "Asia/Jakarta", "PH": "Asia/Manila",
+    "IN": "Asia/Kolkata", "AE": "Asia/Dubai", "SA": "Asia/Riyadh", "QA": "Asia/Qatar", "IL": "Asia/Jerusalem",
+    "IT": "Europe/Rome", "FR": "Europe/Paris", "DE": "Europe/Berlin", "ES": "Europe/Madrid", "GB": "Europe/London",
+    "CH": "Europe/Zurich", "NL": "Europe/Amsterdam", "BE": "Europe/Brussels", "AT": "Europe/Vienna", "SE": "Europe/Stockholm",
+    "DK": "Europe/Copenhagen", "NO": "Europe/Oslo", "FI": "Europe/Helsinki", "PT": "Europe/Lisbon", "IE": "Europe/Dublin",
+    "GR": "Europe/Athens", "PL": "Europe/Warsaw", "MC": "Europe/Monaco", "TR": "Europe/Istanbul",
+    "MX": "America/Mexico_City", "AR": "America/Argentina/Buenos_Aires", "CO": "America/Bogota", "PE": "America/Lima",
+    "CL": "America/Santiago", "NZ": "Pacific/Auckland",
+}
+
+
+def client_zone(country: str | None, hub: str) -> ZoneInfo:
+    """The zone a client lives in: her country's when it has one, else her hub's."""
+    name = COUNTRY_ZONES.get((country or "").upper())
+    return ZoneInfo(name) if name else hub_zone(hub)
+
+
 def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 

@@ -15,14 +15,16 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...domain.models import Client360
-from ..format import CHANNEL_NAMES, TIER_NAMES, aware, hub_zone, money
+from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, aware, client_zone, hub_zone, money, waiting
 from ..safe import safe, safe_line
 
 MAX_PURCHASES = 12
+MAX_RECENT = 5
+SHOE_KEYS = (("shoes_eu", "EU"), ("shoes_us", "US"), ("shoes_jp", "JP"))
 
 
 class Client360Body(Static):
-    COMPONENT_CLASSES = {"c360--name", "c360--native", "c360--section", "c360--dim", "c360--tier", "c360--yes", "c360--no", "c360--returned", "c360--due"}
+    COMPONENT_CLASSES = {"c360--name", "c360--native", "c360--section", "c360--dim", "c360--tier", "c360--yes", "c360--no", "c360--returned", "c360--due", "c360--birthday"}
 
 
 class Client360Pane(VerticalScroll):
@@ -81,11 +83,32 @@ class Client360Pane(VerticalScroll):
         line.append(f"VIC {TIER_NAMES.get(c.vic_tier, c.vic_tier)}" if c.vic_tier != "none" else "Client", st("c360--tier"))
         line.append(f" · {c.country} · {safe_line(c.locale)} · hub {c.hub}", st("c360--dim"))
         parts.append(line)
-        parts.append(Text.assemble(("Lifetime spend ", st("c360--dim")), money(c.lifetime_spend, c.currency)))
+        zone = client_zone(c.country, c.hub)
+        local = aware(now).astimezone(zone)
+        parts.append(Text.assemble(("Her time ", st("c360--dim")), local.strftime("%a %H:%M"), (f" · {zone.key}", st("c360--dim"))))
+        spend = safe_line(c.lifetime_spend_formatted) or money(c.lifetime_spend, c.currency)
+        parts.append(Text.assemble(("Lifetime spend ", st("c360--dim")), spend))
+        advisor = Text("Personal advisor ", st("c360--dim"))
+        if c.personal_advisor is not None:
+            advisor.append(safe_line(c.personal_advisor.name))
+            if c.personal_advisor.username == self.workspace.me.username:
+                advisor.append(" (you)", st("c360--dim"))
+        else:
+            advisor.append("none", st("c360--dim"))
+        parts.append(advisor)
+        if c.birthday is not None:
+            birthday = Text.assemble(("Birthday ", st("c360--dim")), f"{c.birthday.day} {c.birthday:%B}")
+            if c.birthday.month == local.month:
+                birthday.append("  🎂 this month", st("c360--birthday"))
+            parts.append(birthday)
 
         parts.append(self._section("Sizes"))
         if c.sizes:
-            parts.append(self._pairs({k.replace("_", " "): v for k, v in c.sizes.items()}))
+            sizes = {k.replace("_", " "): v for k, v in c.sizes.items() if k not in dict(SHOE_KEYS)}
+            shoes = [f"{label} {safe_line(c.sizes[key])}" for key, label in SHOE_KEYS if c.sizes.get(key)]
+            if shoes:
+                sizes = {"shoes": " · ".join(shoes), **sizes}
+            parts.append(self._pairs(sizes))
         else:
             parts.append(Text("none recorded", st("c360--dim")))
 
@@ -106,6 +129,25 @@ class Client360Pane(VerticalScroll):
             n = c.contact_max_per_month
             prefs.append(f" · at most {n} contact{'' if n == 1 else 's'} a month", st("c360--dim"))
         parts.append(prefs)
+        contacts = Text(f"contacted {c.contacts_this_month}", st("c360--dim"))
+        if c.contact_max_per_month is not None:
+            over = c.contacts_this_month >= c.contact_max_per_month
+            contacts = Text(f"contacted {c.contacts_this_month}/{c.contact_max_per_month} this month", st("c360--due" if over else "c360--dim"))
+        else:
+            contacts.append(" this month", st("c360--dim"))
+        if c.last_contacted_at is not None:
+            contacts.append(f" · last {waiting(c.last_contacted_at, now)} ago", st("c360--dim"))
+        parts.append(contacts)
+
+        if c.recent_conversations:
+            parts.append(self._section("Recent conversations"))
+            for rc in c.recent_conversations[:MAX_RECENT]:
+                line = Text(no_wrap=True, overflow="ellipsis")
+                line.append(f"{CHANNEL_ICONS.get(rc.channel, '?')} {CHANNEL_NAMES.get(rc.channel, safe_line(rc.channel))}")
+                line.append(f" · {STATUS_MARKS.get(rc.status, '')} {safe_line(rc.status)} · {waiting(rc.last_activity_at, now)} ago", st("c360--dim"))
+                parts.append(line)
+                if rc.preview:
+                    parts.append(Text("  " + safe_line(rc.preview), no_wrap=True, overflow="ellipsis"))
 
         if c.notes:
             parts.append(self._section("Notes"))
