@@ -15,7 +15,7 @@ from typing import Any
 
 from advisor_console.config import Settings
 from advisor_console.domain import events as ev
-from advisor_console.domain.models import Advisor, AdvisorRef, Attachment, Client360, Product, Purchase, RecentConversation, Task
+from advisor_console.domain.models import Advisor, AdvisorRef, Attachment, Client360, ContactCheck, Product, Purchase, RecentConversation, Task, TaskListItem
 from advisor_console.client.cache import LocalCache
 from advisor_console.client.workspace import Workspace, message_payload
 from advisor_console.domain.reducer import apply
@@ -176,6 +176,7 @@ class FakeWorkspace(Workspace):
         self.drafts: dict[int, str] = {}
         self.commands: list[tuple[str, Any]] = []
         self.presence_calls: list[tuple[int, str]] = []
+        self.contact_checks: list[tuple[int, str]] = []
         self._stop = asyncio.Event()
         self._keys = itertools.count(1)
 
@@ -252,12 +253,43 @@ class FakeWorkspace(Workspace):
     def cached_client_360(self, client_id: int) -> Client360 | None:
         return client_360(client_id)
 
+    async def contact_check(self, client_id: int, channel: str) -> ContactCheck | None:
+        """Email refused by everyone (no consent); Yuki Tanaka at her monthly cap."""
+        self.contact_checks.append((client_id, channel))
+        c = client_360(client_id)
+        if c is None:
+            return None
+        if not c.consent.get(channel, False):
+            return ContactCheck(allowed=False, code="consent_refused", reason=f"{c.name} has not consented to be contacted by {channel}.", channel=channel, contacts_this_month=c.contacts_this_month, max_per_month=c.contact_max_per_month)
+        if c.contact_max_per_month is not None and c.contacts_this_month >= c.contact_max_per_month:
+            return ContactCheck(
+                allowed=False, code="contact_frequency_exceeded", channel=channel, contacts_this_month=c.contacts_this_month, max_per_month=c.contact_max_per_month,
+                reason=f"{c.name} asked not to be contacted more than {c.contact_max_per_month} times a month; already contacted {c.contacts_this_month} times this month.",
+                next_allowed_at=datetime(2026, 12, 1, tzinfo=timezone.utc), last_contacted_at=c.last_contacted_at,
+            )
+        return ContactCheck(allowed=True, reason="allowed", channel=channel, contacts_this_month=c.contacts_this_month, max_per_month=c.contact_max_per_month)
+
     async def ensure_thread(self, conversation_id: int) -> None:
         return None
+
+    async def tasks_today(self) -> list[TaskListItem]:
+        return list(TODAY)
 
     async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
         q = q.lower()
         return [p for p in PRODUCTS if q in p.name.lower() or q in p.line.lower() or q in p.category.lower()][:limit]
+
+
+def _today(tid: int, client_id: int | None, name: str, native: str | None, hub: str, tz: str, kind: str, title: str, hours: float) -> TaskListItem:
+    return TaskListItem(id=tid, client_id=client_id or 0, kind=kind, title=title, due=NOW + timedelta(hours=hours), client_name=name, client_native_name=native, client_hub=hub, client_hub_tz=tz, overdue=hours < 0)
+
+
+TODAY = [
+    _today(21, 103, "Kim Seo-yeon", "김서연", "SEL", "Asia/Seoul", "callback", "Call back about the evening slot", 2),
+    _today(22, 101, "Yuki Tanaka", "田中 由紀", "TYO", "Asia/Tokyo", "call", "Birthday call 🎂", -3),
+    _today(23, 102, "Marco Rossi", None, "FLR", "Europe/Rome", "follow_up", "Arno loafer in 42: confirm the \x1b[2Jdelivery", 4.5),
+    _today(24, 108, "Camille Dubois", None, "FLR", "Europe/Rome", "appointment", "Video try-on of the FW26 scarves", 5),
+]
 
 
 CANNED = [

@@ -59,3 +59,92 @@ async def test_client_360_local_time_follows_her_country() -> None:
         text = _client360_text(app)
         assert "Her time Mon 10:00" in text and "Europe/Rome" in text
         assert "Personal advisor none" in text and "Birthday" not in text
+
+
+async def test_composer_explains_before_writing_why_she_may_not_be_contacted() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_conversation(pilot, 1)  # Yuki Tanaka on WhatsApp, at her monthly cap
+        await pilot.press("r")
+        composer = app.screen.composer
+        await wait_until(pilot, lambda: "⚠" in str(composer.border_subtitle), what="consent notice")
+        assert "not to be contacted more than 2 times a month" in str(composer.border_subtitle)
+        assert composer.has_class("-refused")
+        assert app.workspace.contact_checks == [(101, "whatsapp")]
+        composer.action_toggle_mode()  # an internal note is not a contact
+        await pilot.pause()
+        assert "⚠" not in str(composer.border_subtitle or "")
+        await pilot.press("escape")
+        await pilot.press("1")
+        await open_conversation(pilot, 6)  # José Nuñez: WhatsApp consented, no contact yet
+        await pilot.press("r")
+        await wait_until(pilot, lambda: (106, "whatsapp") in app.workspace.contact_checks, what="check asked")
+        await pilot.pause()
+        assert "⚠" not in str(composer.border_subtitle or "")
+
+
+async def test_contact_check_is_reused_for_a_minute_per_client_and_channel(monkeypatch: Any) -> None:
+    from advisor_console.client import workspace as ws_mod
+    from advisor_console.client.workspace import Workspace
+
+    calls: list[tuple[str, Any]] = []
+
+    class Api:
+        async def get_json(self, path: str, params: Any = None) -> dict[str, Any]:
+            calls.append((path, params))
+            return {"allowed": False, "code": "consent_refused", "reason": "no", "channel": params["channel"], "contacts_this_month": 0}
+
+    clock = [1000.0]
+    monkeypatch.setattr(ws_mod.time, "monotonic", lambda: clock[0])
+    ws = Workspace.__new__(Workspace)
+    ws.api, ws._contact_checks = Api(), {}
+    first = await ws.contact_check(7, "email")
+    assert first is not None and not first.allowed and first.code == "consent_refused"
+    await ws.contact_check(7, "email")
+    await ws.contact_check(7, "whatsapp")
+    assert [p["channel"] for _, p in calls] == ["email", "whatsapp"]
+    assert calls[0][0] == "/api/v1/clients/7/contact-check"
+    clock[0] += 61
+    await ws.contact_check(7, "email")
+    assert len(calls) == 3
+
+
+async def test_today_lists_due_tasks_in_both_zones_and_opens_her_conversation() -> None:
+    from advisor_console.tui.screens.today import TodayScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: isinstance(app.screen, TodayScreen), what="today view")
+        text = screen_text(app)
+        assert "4 due today, 1 overdue" in text
+        lines = [line for line in text.splitlines() if "TYO" in line and ("Tanaka" in line or "Rossi" in line or "Kim" in line or "Dubois" in line)]
+        assert "⚠ overdue" in lines[0] and "15:00 TYO" in lines[0] and "Yuki Tanaka" in lines[0]  # overdue first
+        rossi = next(line for line in lines if "Marco Rossi" in line)
+        assert "22:30 TYO" in rossi and "14:30 FLR" in rossi and "follow up:" in rossi
+        assert "␛[2Jdelivery" in rossi  # the title is text, escapes shown
+        kim = next(line for line in lines if "Kim Seo-yeon" in line)
+        assert "20:00 TYO" in kim and "20:00 SEL" in kim
+        # Filter to Kim and open her (phone) conversation.
+        await pilot.press(*"kim", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TodayScreen), what="today closed")
+        assert app.screen.open_id == 3
+        # A client without a conversation here: told so.
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: isinstance(app.screen, TodayScreen), what="today view")
+        await pilot.press(*"dubois", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TodayScreen), what="today closed")
+        assert app.screen.open_id == 3
+        from tui_helpers import notifications
+
+        assert any("No conversation with Camille Dubois" in n for n in notifications(app))
+
+
+async def test_today_is_in_the_palette() -> None:
+    from advisor_console.tui.commands import WORKSPACE_COMMANDS
+    from advisor_console.tui.keys import SCREEN_BINDINGS
+
+    assert ("today", "Today: my due tasks") in [(a, t) for a, t, _ in WORKSPACE_COMMANDS]
+    assert any(b.id == "workspace.today" and b.key == "ctrl+y" for b in SCREEN_BINDINGS)

@@ -101,3 +101,17 @@ def test_client_360_clienteling(snap_compare) -> None:  # noqa: ANN001
         await open_conversation(pilot, 1)
 
     assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)
+
+
+def test_today_view(snap_compare) -> None:  # noqa: ANN001
+    """ctrl+y: the day's due tasks, overdue first, due times in Tokyo and in the client's
+    hub, names in Latin and native script, a title with an escape shown as a placeholder."""
+
+    async def setup(pilot: Pilot) -> None:
+        from advisor_console.tui.screens.today import TodayScreen
+
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, TodayScreen), what="today view")
+
+    assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from ..domain import events as ev
-from ..domain.models import Advisor, Attachment, Client360, Product
+from ..domain.models import HUBS, Advisor, Attachment, Client360, ContactCheck, Product, TaskListItem
 from ..domain.queue import QueueView, unread_count, unread_mark_for
 from ..domain.reducer import Changes, WorkspaceState, apply
 from .api import ApiClient, ApiError
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Changes], None]
 
 NOTIFY_SCOPES = ("mine", "hub", "all")
+CONTACT_CHECK_TTL = 60.0  # seconds a contact-check answer is reused (per client and channel)
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Workspace:
         self.state = WorkspaceState()
         self._listeners: list[Listener] = []
         self._unread: dict[int, tuple[tuple[Any, ...], int]] = {}
+        self._contact_checks: dict[tuple[int, str], tuple[float, ContactCheck]] = {}
         self.sync = SyncEngine(api, cache, self._apply_events)
         self._task: asyncio.Task[None] | None = None
         self._identity_task: asyncio.Future[None] | None = None
@@ -323,6 +326,39 @@ class Workspace:
             return Client360.model_validate(data) if data else None
         self.cache.put_document("client", client_id, data)
         return Client360.model_validate(data)
+
+    async def contact_check(self, client_id: int, channel: str) -> ContactCheck | None:
+        """May the house contact this client on `channel` now (consent, monthly cap)? The
+        server's answer, reused for a minute per client and channel; None offline."""
+        key = (client_id, channel)
+        kept = self._contact_checks.get(key)
+        if kept is not None and time.monotonic() - kept[0] < CONTACT_CHECK_TTL:
+            return kept[1]
+        try:
+            data = await self.api.get_json(f"/api/v1/clients/{client_id}/contact-check", params={"channel": channel})
+            check = ContactCheck.model_validate(data)
+        except (ApiError, ValueError):
+            return None
+        self._contact_checks[key] = (time.monotonic(), check)
+        return check
+
+    async def tasks_today(self) -> list[TaskListItem]:
+        """This advisor's open tasks due by the end of her day (in her hub's zone), overdue
+        ones included; the last answer when the server cannot be reached."""
+        hub = HUBS.get(self.me.hub)
+        try:
+            data = await self.api.get_json("/api/v1/tasks/today", params={"tz": hub.tz} if hub else None)
+        except ApiError:
+            data = self.cache.get_document("tasks_today", self.me.username) or {"items": []}
+        else:
+            self.cache.put_document("tasks_today", self.me.username, data)
+        out = []
+        for item in data.get("items", []):
+            try:
+                out.append(TaskListItem.model_validate(item))
+            except ValueError:
+                continue
+        return out
 
     def cached_client_360(self, client_id: int) -> Client360 | None:
         data = self.cache.get_document("client", client_id)

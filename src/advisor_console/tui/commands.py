@@ -48,6 +48,7 @@ WORKSPACE_COMMANDS = [
     ("discard_failed", "Discard failed sends", "Drop what the server refused from the outbox"),
     ("sign_in", "Sign in again", "The server refused the session: sign in to resume sync"),
     ("focus_queue", "Focus the queue", "Move the focus to the queue (ctrl+o)"),
+    ("today", "Today: my due tasks", "Calls, follow-ups and appointments due today, overdue first, in your time and hers (ctrl+y)"),
 ]
 
 LOOKBOOK_COMMANDS = [

@@ -74,4 +74,5 @@ SCREEN_BINDINGS = [
     Binding("f1,question_mark", "app.help", "Help", id="app.help", key_display="?"),
     Binding("ctrl+l", "lookbook", "Lookbook", id="workspace.lookbook_anywhere", show=False),
     Binding("ctrl+o", "focus_queue", "Queue", id="workspace.focus_queue", show=False),
+    Binding("ctrl+y", "today", "Today", id="workspace.today", show=False),
 ]

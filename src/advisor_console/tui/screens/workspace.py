@@ -22,7 +22,7 @@ from ...domain.queue import FACETS, facet_values
 from ..commands import LookbookCommands, WorkspaceCommands
 from ..keys import SCREEN_BINDINGS
 from ..messages import StateChanged
-from ..format import PRIORITY_NAMES, WHEN_HELP, HUB_CURRENCY, local_time, money, parse_when
+from ..format import PRIORITY_NAMES, WHEN_HELP, HUB_CURRENCY, aware, local_time, money, parse_when
 from ..notify import Notifier
 from ..safe import safe_line
 from ..widgets.client360 import Client360Pane
@@ -281,6 +281,42 @@ class WorkspaceScreen(Screen[None]):
         self.close_lookbook(refocus=False)
         self.composer.mode = mode
         self.composer.focus()
+        if mode == "reply" and self.open_id is not None:
+            self._check_contact(self.open_id)
+
+    @work(exclusive=True, group="contact-check", exit_on_error=False)
+    async def _check_contact(self, conversation_id: int) -> None:
+        """Say before the advisor writes why the house may not contact her on this channel
+        (no consent, or the monthly cap reached): the server's reason, in the composer."""
+        conv = self.workspace.state.conversations.get(conversation_id)
+        if conv is None:
+            return
+        check = await self.workspace.contact_check(conv.client_id, conv.channel.value)
+        if self.open_id != conversation_id or self.composer.conversation_id != conversation_id:
+            return
+        self.composer.set_consent_notice("" if check is None or check.allowed else check.reason)
+
+    def action_today(self) -> None:
+        self._show_today()
+
+    @work(exclusive=True, group="today", exit_on_error=False)
+    async def _show_today(self) -> None:
+        from .today import TodayScreen
+
+        tasks = await self.workspace.tasks_today()
+
+        def picked(task) -> None:  # noqa: ANN001 - a TaskListItem or None
+            if task is None:
+                return
+            convs = [c for c in self.workspace.state.conversations.values() if c.client_id == task.client_id]
+            if not convs:
+                self.notify(Text.assemble("No conversation with ", safe_line(task.client_name), " here yet.").plain, markup=False, timeout=3)
+                return
+            latest = max(convs, key=lambda c: aware(c.last_activity_at))
+            self.open_conversation(latest.id)
+            self.query_one(ThreadView).focus()
+
+        self.app.push_screen(TodayScreen(tasks, self.workspace.me.hub, self.app.clock()), picked)
 
     def action_focus_queue(self) -> None:
         self.close_lookbook(refocus=False)

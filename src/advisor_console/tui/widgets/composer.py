@@ -74,6 +74,8 @@ class Composer(TextArea):
         self.quote: tuple[int, str] | None = None
         self.cards: list[Any] = []
         self.template: str | None = None
+        # Why the house may not write to this client on this channel now (contact-check).
+        self.consent_notice: str = ""
 
     def on_mount(self) -> None:
         self._apply_mode(self.mode)
@@ -97,7 +99,15 @@ class Composer(TextArea):
             parts.append(" + ".join(f"◆ {safe_line(c.name or c.sku or '')}" for c in self.cards))
         if self.template:
             parts.append(f"template {safe_line(self.template)}")
-        self.border_subtitle = " · ".join(parts) + ("  (ctrl+x drops them)" if parts else "")
+        subtitle = " · ".join(parts) + ("  (ctrl+x drops them)" if parts else "")
+        if self.consent_notice and self.mode == "reply":
+            subtitle = f"⚠ {self.consent_notice}" + (f" · {subtitle}" if subtitle else "")
+        self.border_subtitle = subtitle
+        self.set_class(bool(self.consent_notice) and self.mode == "reply", "-refused")
+
+    def set_consent_notice(self, text: str) -> None:
+        self.consent_notice = safe_line(text)
+        self._show_extras()
 
     def set_quote(self, message_id: int, text: str) -> None:
         self.quote = (message_id, text)
@@ -130,6 +140,7 @@ class Composer(TextArea):
         self.save_draft_now()
         self.conversation_id = conversation_id
         self.quote, self.cards, self.template = None, [], None
+        self.consent_notice = ""
         self._show_extras()
         text = self.workspace.draft(conversation_id) if conversation_id is not None else ""
         self._saved_text = text
