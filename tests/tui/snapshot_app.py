@@ -224,6 +224,9 @@ class FakeWorkspace(Workspace):
     def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None) -> str:
         return self._enqueue("task_create", client_id, kind=kind, title=title, due=due_iso)
 
+    def send_tryon(self, conversation_id: int, items: list[dict[str, Any]], note: str | None = None, due_iso: str | None = None) -> str:
+        return self._enqueue("tryon", conversation_id, items=items)
+
     def resolve(self, conversation_id: int) -> str:
         return self._enqueue("resolve", conversation_id)
 

@@ -148,3 +148,38 @@ async def test_today_is_in_the_palette() -> None:
 
     assert ("today", "Today: my due tasks") in [(a, t) for a, t, _ in WORKSPACE_COMMANDS]
     assert any(b.id == "workspace.today" and b.key == "ctrl+y" for b in SCREEN_BINDINGS)
+
+
+async def test_tryon_selection_from_the_lookbook() -> None:
+    from advisor_console.tui.screens.prompts import TextPromptScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_conversation(pilot, 1)
+        await pilot.press("l", *"duomo")
+        lookbook = app.screen.lookbook
+        await wait_until(pilot, lambda: lookbook._searched == "duomo" and not lookbook.searching, what="results")
+        await pilot.press("enter")  # to the results
+        await pilot.pause()
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen), what="sizes prompt")
+        assert app.screen.value == "37"  # her shoe size, in stock
+        await pilot.press("end", *", 38", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, TextPromptScreen), what="prompt closed")
+        assert app.screen.tryon[1] == [{"sku": "SHO-0101", "name": "Duomo Loafer", "sizes": ["37", "38"]}]
+        await pilot.press("T")
+        await pilot.pause()
+        assert _commands(app, "tryon") == [{"conversation_id": 1, "items": [{"sku": "SHO-0101", "sizes": ["37", "38"]}]}]
+        assert 1 not in app.screen.tryon
+
+
+def test_tryon_card_height_matches_its_drawing() -> None:
+    from advisor_console.tui.widgets.thread import block_height, Block, cards_of
+
+    att = {"type": "tryon", "name": "Try-on selection: 2 pieces", "data": {"selection_id": 1, "items": [
+        {"sku": "SHO-0101", "name": "Duomo Loafer", "sizes": ["37", "38"], "price": "¥115,000"},
+        {"sku": "SCA-0003", "name": "Silk \x1b[2J Scarf", "sizes": [], "price": "¥58,000"}]}}
+    cards = cards_of([att])
+    assert cards[0].kind == "tryon" and cards[0].items[0] == "Duomo Loafer · size 37, 38 · ¥115,000"
+    assert block_height(Block(key="m", kind="reply", author="a", time="t", body="", cards=cards), 80) == 1 + 5 + 1

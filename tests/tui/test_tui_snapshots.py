@@ -115,3 +115,29 @@ def test_today_view(snap_compare) -> None:  # noqa: ANN001
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, TodayScreen), what="today view")
 
     assert snap_compare(make_app(), run_before=setup, terminal_size=SIZE)
+
+
+def test_thread_with_tryon_card(snap_compare) -> None:  # noqa: ANN001
+    """Yuki Tanaka's thread ending with a try-on selection: a card listing pieces and sizes."""
+    from snapshot_app import NOW, fixed_events
+
+    events = fixed_events()
+    conv = dict(events[-1]["data"].get("conversation") or {})
+    items = [
+        {"sku": "SHO-0101", "name": "Duomo Loafer", "sizes": ["37", "37.5"], "price": "¥115,000"},
+        {"sku": "BAG-0042", "name": "Siena Canvas Tote", "sizes": [], "price": "¥198,000"},
+        {"sku": "SCA-0003", "name": "Silk Twill Scarf 絹", "sizes": [], "price": "¥58,000"},
+    ]
+    base = next(e for e in events if e["type"] == "conversation.created" and e["data"]["conversation"]["id"] == 1)["data"]["conversation"]
+    conv = {**base, "status": "assigned", "assignee": "advisor", "last_activity_at": NOW.isoformat()}
+    message = {"id": 5000, "conversation_id": 1, "kind": "reply", "body": "お試しいただけるよう、3点お送りします。", "author": "advisor", "at": NOW.isoformat(),
+               "attachments": [{"type": "tryon", "name": "Try-on selection: 3 pieces", "data": {"selection_id": 7, "items": items}}]}
+    events.append({"seq": 999, "type": "message.created", "at": NOW.isoformat(), "actor": "advisor", "data": {"conversation": conv, "message": message}})
+
+    async def setup(pilot: Pilot) -> None:
+        from tui_helpers import open_conversation
+
+        await pilot.pause()
+        await open_conversation(pilot, 1)
+
+    assert snap_compare(make_app(events), run_before=setup, terminal_size=SIZE)

@@ -46,6 +46,7 @@ _PATHS = {
     "advisor_status": "/api/v1/advisors/{id}",
     "conversation_update": "/api/v1/conversations/{id}",
     "unschedule": "/api/v1/scheduled-messages/{id}",
+    "tryon": "/api/v1/conversations/{id}/tryon",
 }
 # Operations that are not a POST.
 _METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE"}
@@ -63,6 +64,7 @@ _REFUSAL_TEXT = {
     "advisor_status": "Status not changed",
     "conversation_update": "Change refused",
     "unschedule": "Scheduled reply not cancelled",
+    "tryon": "Try-on selection not sent",
 }
 
 

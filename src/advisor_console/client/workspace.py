@@ -215,6 +215,15 @@ class Workspace:
         payload = {k: v for k, v in {"done": done, "outcome": outcome, "due": due_iso}.items() if v is not None}
         return self.sync.enqueue("task_update", task_id, payload)
 
+    def send_tryon(self, conversation_id: int, items: list[dict[str, Any]], note: str | None = None, due_iso: str | None = None) -> str:
+        """Send pieces to try: `items` = [{"sku", "sizes": [...]}] (POST /conversations/{id}/tryon)."""
+        payload: dict[str, Any] = {"items": [{"sku": i["sku"], "sizes": list(i.get("sizes") or [])} for i in items]}
+        if note:
+            payload["note"] = note
+        if due_iso:
+            payload["due"] = due_iso
+        return self.sync.enqueue("tryon", conversation_id, payload)
+
     def set_status(self, status: str) -> str:
         """available | busy | away | offline (away/offline hands open conversations back)."""
         return self.sync.enqueue("advisor_status", None, {"status": status}, target=self.me.username)

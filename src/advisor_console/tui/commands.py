@@ -48,6 +48,8 @@ WORKSPACE_COMMANDS = [
     ("discard_failed", "Discard failed sends", "Drop what the server refused from the outbox"),
     ("sign_in", "Sign in again", "The server refused the session: sign in to resume sync"),
     ("focus_queue", "Focus the queue", "Move the focus to the queue (ctrl+o)"),
+    ("tryon_add", "Try-on: add the highlighted piece…", "Add the lookbook's highlighted piece to the try-on selection, with sizes (t in the lookbook)"),
+    ("tryon_send", "Send try-on selection", "Send the pieces chosen to try to the client of the open conversation (shift+t in the lookbook)"),
     ("today", "Today: my due tasks", "Calls, follow-ups and appointments due today, overdue first, in your time and hers (ctrl+y)"),
 ]
 

@@ -66,6 +66,8 @@ LOOKBOOK_BINDINGS = [
 
 LOOKBOOK_RESULT_BINDINGS = [
     Binding("enter,s", "select", "Share", id="lookbook.share"),
+    Binding("t", "screen.tryon_add", "Add to try-on", id="lookbook.tryon_add"),
+    Binding("T", "screen.tryon_send", "Send try-on", id="lookbook.tryon_send", key_display="⇧T"),
     Binding("down,j", "cursor_down", "Next", id="lookbook.down", show=False),
     Binding("up,k", "cursor_up", "Previous", id="lookbook.up", show=False),
 ]

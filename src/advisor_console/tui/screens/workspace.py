@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from ...domain.address import fill_placeholders
-from ...domain.models import HUBS, Attachment, ConversationSummary, Product
+from ...domain.models import HUBS, MAX_TRYON_ITEMS, MAX_TRYON_SIZES, Attachment, ConversationSummary, Product
 from ...domain.queue import FACETS, facet_values
 from ..commands import LookbookCommands, WorkspaceCommands
 from ..keys import SCREEN_BINDINGS
@@ -55,6 +55,8 @@ class WorkspaceScreen(Screen[None]):
         super().__init__(id="workspace")
         self.workspace = workspace
         self.open_id: int | None = None
+        # Pending try-on selections, per conversation: [{"sku", "name", "sizes"}].
+        self.tryon: dict[int, list[dict]] = {}
         self._asking_sign_in = False
         self._presence_state = "viewing"
         self._typing_timer = None
@@ -295,6 +297,61 @@ class WorkspaceScreen(Screen[None]):
         if self.open_id != conversation_id or self.composer.conversation_id != conversation_id:
             return
         self.composer.set_consent_notice("" if check is None or check.allowed else check.reason)
+
+    # ---- try-on selection ----------------------------------------------------------------
+
+    def action_tryon_add(self) -> None:
+        """Add the lookbook's highlighted piece to the pending try-on selection, with sizes."""
+        if self.open_id is None:
+            self.notify("Open a conversation to prepare a try-on selection.", severity="warning", timeout=4)
+            return
+        product = self.lookbook.highlighted_product() if self.lookbook_open else None
+        if product is None:
+            self.notify("Highlight a piece in the lookbook first.", severity="warning", timeout=3)
+            return
+        conv = self.workspace.state.conversations.get(self.open_id)
+        client = self.workspace.cached_client_360(conv.client_id) if conv is not None else None
+        sizes = [s for s in product.stock if s != "OS"]
+        guess = ""
+        if client is not None and sizes:
+            key = {"shoes": "shoes_eu", "rings": "rings"}.get(product.category, "ready_to_wear")
+            guess = client.sizes.get(key, "")
+            guess = guess if guess in sizes else ""
+        conversation_id = self.open_id
+
+        def check(text: str) -> str | None:
+            n = len([s for s in text.split(",") if s.strip()])
+            if n > MAX_TRYON_SIZES:
+                return f"At most {MAX_TRYON_SIZES} sizes per piece."
+            if n == 0 and sizes:
+                return "Give at least one size (sizes: " + ", ".join(sizes[:12]) + ")."
+            return None
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            chosen = [s.strip() for s in text.split(",") if s.strip()]
+            selection = self.tryon.setdefault(conversation_id, [])
+            selection[:] = [i for i in selection if i["sku"] != product.sku]
+            if len(selection) >= MAX_TRYON_ITEMS:
+                self.notify(f"A try-on selection holds at most {MAX_TRYON_ITEMS} pieces.", severity="warning", timeout=4)
+                return
+            selection.append({"sku": product.sku, "name": product.name, "sizes": chosen})
+            self.notify(f"Try-on: {safe_line(product.name)} ({', '.join(chosen) or 'one size'}) · {len(selection)} piece(s); shift+t sends.", markup=False, timeout=4)
+
+        label = "Sizes, comma separated" + (f" (in stock: {', '.join(sizes[:12])})" if sizes else " (one size: leave empty)")
+        self.app.push_screen(TextPromptScreen(f"Try-on: {safe_line(product.name)}", label, guess, check=check), done)
+
+    def action_tryon_send(self) -> None:
+        if self.open_id is None:
+            return
+        selection = self.tryon.get(self.open_id) or []
+        if not selection:
+            self.notify("The try-on selection is empty: t in the lookbook adds a piece.", severity="warning", timeout=4)
+            return
+        self.workspace.send_tryon(self.open_id, [{"sku": i["sku"], "sizes": i["sizes"]} for i in selection])
+        self.tryon.pop(self.open_id, None)
+        self.notify(f"Sending the try-on selection ({len(selection)} piece(s))…", timeout=3)
 
     def action_today(self) -> None:
         self._show_today()

@@ -159,5 +159,12 @@ class Lookbook(Vertical):
         price = price_in(product, self.currency)
         self.post_message(self.Share(product, money(*price) if price else ""))
 
+    def highlighted_product(self) -> Product | None:
+        results = self.query_one(LookbookResults)
+        if results.highlighted is None or not self.products:
+            return None
+        option = results.get_option_at_index(results.highlighted)
+        return self.products[int(option.id or 0)]
+
     def action_close(self) -> None:
         self.post_message(self.Closed())

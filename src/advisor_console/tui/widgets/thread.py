@@ -53,6 +53,14 @@ class Card:
     sku: str
     name: str
     price: str
+    # A try-on selection: one "name · sizes · price" line per piece (a product card has none).
+    items: tuple[str, ...] = ()
+    kind: str = "product"  # product | tryon
+
+
+def card_height(card: Card) -> int:
+    """Lines `ThreadView._card_lines` draws for `card`."""
+    return CARD_LINES if card.kind == "product" else 3 + len(card.items)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,15 @@ def cards_of(attachments: list[Any]) -> tuple[Card, ...]:
         data = a if isinstance(a, dict) else a.model_dump()
         if data.get("type") == "product_card":
             cards.append(Card(sku=str(data.get("sku") or ""), name=str(data.get("name") or ""), price=str(data.get("price") or "")))
+        elif data.get("type") == "tryon":
+            items = []
+            for item in (data.get("data") or {}).get("items") or []:
+                if not isinstance(item, dict):
+                    continue
+                sizes = ", ".join(str(x) for x in item.get("sizes") or [])
+                parts = [str(item.get("name") or item.get("sku") or ""), f"size {sizes}" if sizes else "one size", str(item.get("price") or "")]
+                items.append(" · ".join(p for p in parts if p))
+            cards.append(Card(sku="", name=str(data.get("name") or "Try-on selection"), price="", items=tuple(items), kind="tryon"))
     return tuple(cards)
 
 
@@ -121,7 +138,7 @@ def block_height(block: Block, width: int) -> int:
         height += sum(_wrapped_lines(QUOTE_BAR + line, inner) for line in safe(block.quote).split("\n"))
     if block.body:
         height += sum(_wrapped_lines(line, inner) for line in safe(block.body).split("\n"))
-    return height + CARD_LINES * len(block.cards) + 1
+    return height + sum(card_height(c) for c in block.cards) + 1
 
 
 class ThreadView(ScrollView, can_focus=True):
@@ -382,11 +399,17 @@ class ThreadView(ScrollView, can_focus=True):
         detail = " · ".join(p for p in (safe_line(card.sku), safe_line(card.price)) if p)
         content = max(cell_len(name), cell_len(detail), 14)
         content = min(content, max(8, inner - 4), 56)
+        values: list[tuple[str, str]] = [(name, "bold"), (detail, "")]
+        label = " ◆ product "
+        if card.kind == "tryon":
+            label = " ✦ try-on "
+            values = [(name, "bold"), *((f"• {safe_line(i)}", "") for i in card.items)]
+            content = min(max([cell_len(v) for v, _ in values] + [14]), max(8, inner - 4), 72)
         title = Text("╭─", style)
-        title.append(" ◆ product ", st("thread--card-title"))
-        title.append("─" * max(0, content - 10) + "╮", style)
+        title.append(label, st("thread--card-title"))
+        title.append("─" * max(0, content + 1 - cell_len(label)) + "╮", style)
         rows = [title]
-        for value, extra in ((name, "bold"), (detail, "")):
+        for value, extra in values:
             cell = Text(value, style + Style.parse(extra) if extra else style)
             cell.truncate(content, overflow="ellipsis", pad=True)
             rows.append(Text.assemble(Text("│ ", style), cell, Text(" │", style)))
