@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Callable
 
 from rich.text import Text
 from textual import on, work
@@ -549,13 +550,14 @@ class WorkspaceScreen(Screen[None]):
         label = f"Tags to add to {len(convs)} conversations, comma separated" if bulk else "Tags, comma separated (empty: none)"
         self.app.push_screen(TextPromptScreen("Tags", label, current, check=check, placeholder="vip-event, size-exchange"), done)
 
-    def action_snooze_prompt(self) -> None:
-        targets = self._targets()
-        if not targets:
-            return
+    def ask_when(self, title: str, question: str, default: str, then: Callable[[datetime], None], *, optional: bool = False) -> None:
+        """Ask for a moment in the advisor's hub time (`format.parse_when`), refusing what
+        it cannot read; `then` gets it in UTC. `optional`: an empty answer means none."""
         hub = self.workspace.me.hub
 
         def check(text: str) -> str | None:
+            if optional and not text.strip():
+                return None
             try:
                 parse_when(text, self.app.clock(), hub)
             except ValueError as exc:
@@ -563,14 +565,25 @@ class WorkspaceScreen(Screen[None]):
             return None
 
         def done(text: str | None) -> None:
-            if text is None:
-                return
-            until = parse_when(text, self.app.clock(), hub)
+            if text is not None and text.strip():
+                then(parse_when(text, self.app.clock(), hub))
+
+        self.app.push_screen(TextPromptScreen(title, f"{question} {WHEN_HELP}", default, check=check), done)
+
+    def _hub_time(self, when: datetime) -> str:
+        return local_time(when, self.workspace.me.hub, self.app.clock())
+
+    def action_snooze_prompt(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def snooze(until: datetime) -> None:
             for cid in targets:
                 self.workspace.snooze(cid, until.isoformat())
-            self.notify(f"Snoozed until {local_time(until, hub, self.app.clock())} ({len(targets)}); it comes back by itself.", timeout=3)
+            self.notify(f"Snoozed until {self._hub_time(until)} ({len(targets)}); it comes back by itself.", timeout=3)
 
-        self.app.push_screen(TextPromptScreen("Snooze until", f"When should it come back? {WHEN_HELP}", "2h", check=check), done)
+        self.ask_when("Snooze until", "When should it come back?", "2h", snooze)
 
     def action_transfer_prompt(self) -> None:
         targets = self._targets()
@@ -631,25 +644,11 @@ class WorkspaceScreen(Screen[None]):
         self.app.push_screen(ChoiceScreen("Call outcome", list(OUTCOMES.items()), filterable=False), outcome_chosen)
 
     def _ask_callback(self, conv: ConversationSummary) -> None:
-        hub = self.workspace.me.hub
-
-        def check(text: str) -> str | None:
-            if not text.strip():
-                return None
-            try:
-                parse_when(text, self.app.clock(), hub)
-            except ValueError as exc:
-                return str(exc)
-            return None
-
-        def done(text: str | None) -> None:
-            if not text or not text.strip():
-                return
-            due = parse_when(text, self.app.clock(), hub)
+        def schedule(due: datetime) -> None:
             self.workspace.create_task(conv.client_id, "callback", f"Call back {conv.client_name}", due.isoformat())
-            self.notify(f"Callback scheduled for {local_time(due, hub, self.app.clock())}.", timeout=3)
+            self.notify(f"Callback scheduled for {self._hub_time(due)}.", timeout=3)
 
-        self.app.push_screen(TextPromptScreen("Schedule a callback?", f"When (empty: no callback)? {WHEN_HELP}", "tomorrow 10:00", check=check), done)
+        self.ask_when("Schedule a callback?", "When (empty: no callback)?", "tomorrow 10:00", schedule, optional=True)
 
     def action_quote(self) -> None:
         if self.open_id is None:
@@ -787,22 +786,12 @@ class WorkspaceScreen(Screen[None]):
 
     def _deliver(self, message: Composer.Submitted) -> None:
         if message.later:
-            hub = self.workspace.me.hub
 
-            def check(text: str) -> str | None:
-                try:
-                    parse_when(text, self.app.clock(), hub)
-                except ValueError as exc:
-                    return str(exc)
-                return None
+            def at(when: datetime) -> None:
+                self._really_send(message, when)
+                self.notify(f"Scheduled for {self._hub_time(when)}.", timeout=3)
 
-            def chosen(text: str | None) -> None:
-                if text is not None:
-                    at = parse_when(text, self.app.clock(), hub)
-                    self._really_send(message, at)
-                    self.notify(f"Scheduled for {local_time(at, hub, self.app.clock())}.", timeout=3)
-
-            self.app.push_screen(TextPromptScreen("Send later", f"When should it go out? {WHEN_HELP}", "tomorrow 9:00", check=check), chosen)
+            self.ask_when("Send later", "When should it go out?", "tomorrow 9:00", at)
             return
         self._really_send(message, None)
 
