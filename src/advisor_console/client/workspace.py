@@ -169,21 +169,10 @@ class Workspace:
     def claim(self, conversation_id: int) -> str:
         return self.sync.enqueue("claim", conversation_id)
 
-    def send_message(
-        self,
-        conversation_id: int,
-        body: str,
-        kind: str = "reply",
-        attachments: list[Attachment] | None = None,
-        *,
-        quote_message_id: int | None = None,
-        send_at_iso: str | None = None,
-        template: str | None = None,
-        outcome: str | None = None,
-    ) -> str:
-        """A reply, note or call note; optionally quoting a message, scheduled for later
-        (`send_at_iso`), as an approved WhatsApp template, or with a call's outcome."""
-        payload = message_payload(body, kind, attachments, quote_message_id=quote_message_id, send_at_iso=send_at_iso, template=template, outcome=outcome)
+    def send_message(self, conversation_id: int, body: str, kind: str = "reply", attachments: list[Attachment] | None = None, **extras: Any) -> str:
+        """A reply, note or call note; `extras` as `message_payload` takes them (a quote,
+        `send_at_iso` for later, an approved WhatsApp template, a call's outcome)."""
+        payload = message_payload(body, kind, attachments, **extras)
         return self.sync.enqueue("message", conversation_id, payload)
 
     def update_conversation(self, conversation_id: int, *, priority: int | None = None, tags: list[str] | None = None, stage: str | None = None) -> str:
