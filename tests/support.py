@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+from typing import Any
 
 
 def free_port() -> int:
@@ -51,3 +52,17 @@ class ServerProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def api_client(server: Any, username: str | None = None, timeout: float = 20) -> httpx.Client:
+    """An HTTP client on a live server, signed in as `username` (anonymous without)."""
+    return httpx.Client(base_url=server.url, headers=server.headers(username) if username else {}, timeout=timeout)
+
+
+def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
+    """`r` is the contract's error: this status, this code, and a sentence for people."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["error"]["code"] == code, body
+    assert body["error"]["message"]
+    return body

@@ -14,19 +14,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from support import api_client as _client, assert_error as _error
 from conftest import BOTH_DATABASES, LiveServer
 
 
-def _client(server: LiveServer, username: str | None = None) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers=server.headers(username) if username else {}, timeout=20)
-
-
-def _error(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body
 
 
 def _now() -> datetime:

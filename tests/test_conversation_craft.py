@@ -15,19 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from support import api_client as _client, assert_error as _error
 from conftest import BOTH_DATABASES, LiveServer, start_live_server
 
 
-def _client(server: LiveServer, username: str | None = None) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers=server.headers(username) if username else {}, timeout=10)
-
-
-def _error(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body
 
 
 def _now() -> datetime:
