@@ -61,3 +61,18 @@ def machine(pg_version: str | None = None) -> dict[str, Any]:
         "postgresql": pg_version,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def suite_main(prog: str, description: str, run, results, root, argv=None) -> int:  # noqa: ANN001
+    """The command line of one suite: `--quick`, the table, where the JSON went."""
+    import argparse
+    import time as _time
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run")
+    args = parser.parse_args(argv)
+    started = _time.perf_counter()
+    rows = run(quick=args.quick)
+    print(format_table(rows))
+    print(f"\n{'quick' if args.quick else 'full'} run in {_time.perf_counter() - started:.0f} s; JSON in {results.relative_to(root.parent)}")
+    return 0

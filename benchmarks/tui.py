@@ -79,7 +79,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.common import _p, _row, format_table
+from benchmarks.common import _p, _row, format_table, suite_main
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "tui.json"
@@ -698,14 +698,7 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.tui", description="The workstation's benchmarks: startup, key-to-frame latency, memory.")
-    parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run (< 60 s)")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    rows = run(quick=args.quick)
-    print(format_table(rows))
-    print(f"\n{'quick' if args.quick else 'full'} run in {time.perf_counter() - started:.0f} s; JSON in {RESULTS.relative_to(ROOT.parent)}")
-    return 0
+    return suite_main("python -m benchmarks.tui", "The workstation's benchmarks: startup, key-to-frame latency, memory.", run, RESULTS, ROOT, argv)
 
 
 if __name__ == "__main__":
