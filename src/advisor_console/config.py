@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_config_path, user_data_path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -46,6 +46,9 @@ class Settings(BaseModel):
     server: str | None = None
     token: str | None = None
     theme: str = "advisor-dark"
+    # Product pictures: auto (the terminal's graphics where it has them, else colour
+    # half-blocks; text with NO_COLOR), graphics, blocks or text.
+    images: Literal["auto", "graphics", "blocks", "text"] = "auto"
     # Simulated clients in the embedded demo: messages per minute (0 = off).
     demo_rate: float = 6.0
     demo_seed: int = 7

@@ -15,7 +15,7 @@ from typing import Any
 
 from advisor_console.config import Settings
 from advisor_console.domain import events as ev
-from advisor_console.domain.models import Advisor, AdvisorRef, Attachment, Client360, ContactCheck, Product, Purchase, RecentConversation, Task, TaskListItem
+from advisor_console.domain.models import Advisor, AdvisorRef, Attachment, CallListItem, CallListWhy, Client360, ContactCheck, Product, ProductDetail, Purchase, RecentConversation, Task, TaskListItem, TryonItem, TryonSelection
 from advisor_console.client.cache import LocalCache
 from advisor_console.client.workspace import Workspace, message_payload
 from advisor_console.domain.reducer import apply
@@ -130,6 +130,12 @@ def client_360(client_id: int) -> Client360 | None:
             "lifetime_spend_formatted": "￥493,000",
             "birthday": date(1988, 11, 29) if client_id == 101 else date(1975, 3, 2),
             "contacts_this_month": 2 if client_id == 101 else 1,
+            "tryon_selections": [
+                TryonSelection(id=7, client_id=client_id, conversation_id=1, advisor="advisor", created_at=NOW - timedelta(days=3), task_id=31, items=[
+                    TryonItem(sku="SHO-0101", name="Duomo Loafer", sizes=["36.5", "37"], price="¥115,000"),
+                    TryonItem(sku="BAG-0042", name="Siena Canvas Tote", sizes=["OS"], price="¥198,000"),
+                ]),
+            ] if client_id == 101 else [],
             "last_contacted_at": NOW - timedelta(minutes=86),
             "recent_conversations": [
                 RecentConversation(id=1 if client_id == 101 else 4, channel="whatsapp" if client_id == 101 else "chat", status="assigned", last_activity_at=NOW - timedelta(minutes=7), preview="素敵ですね！ベージュはありますか？"),
@@ -157,9 +163,10 @@ def client_360(client_id: int) -> Client360 | None:
 
 
 PRODUCTS = [
-    Product(id=1, sku="BAG-0042", name="Siena Canvas Tote", line="Siena", category="bags", season="FW26", iconic=True, colours=["beige", "navy"], materials=["canvas"], prices={"EUR": 1250, "JPY": 198000}, stock={"OS": {"TYO": 3, "FLR": 1}}),
+    Product(id=1, sku="BAG-0042", name="Siena Canvas Tote", line="Siena", category="bags", season="FW26", iconic=True, colours=["sand", "navy"], materials=["canvas"], prices={"EUR": 1250, "JPY": 198000}, stock={"OS": {"TYO": 3, "FLR": 1}}, image="bag-0042"),
     Product(id=2, sku="BAG-0043", name="Siena Canvas Tote Mini", line="Siena", category="bags", season="FW26", iconic=False, prices={"EUR": 890, "JPY": 142000}, stock={"OS": {"FLR": 2}}),
-    Product(id=3, sku="SHO-0101", name="Duomo Loafer", line="Duomo", category="shoes", season="SS26", iconic=True, prices={"EUR": 720, "JPY": 115000}, stock={"37": {"TYO": 1}}),
+    Product(id=3, sku="SHO-0101", name="Duomo Loafer", line="Duomo", category="shoes", season="SS26", iconic=True, colours=["black"], materials=["calfskin"], prices={"EUR": 720, "JPY": 115000}, stock={"36.5": {"TYO": 2, "SEL": 1}, "37": {"TYO": 1}, "38": {"FLR": 4}}, image="sho-0101"),
+    Product(id=5, sku="SHO-0102", name="Duomo Loafer Suede", line="Duomo", category="shoes", season="FW26", iconic=False, colours=["cognac"], materials=["suede"], prices={"EUR": 760, "JPY": 121000}, stock={"36.5": {"TYO": 1}, "37": {"FLR": 2, "SEL": 1}}),
     Product(id=4, sku="SCA-0003", name="Silk Twill Scarf 絹", line="Arno", category="scarves", season="FW26", iconic=False, prices={"EUR": 360, "JPY": 58000}, stock={}),
 ]
 
@@ -177,6 +184,8 @@ class FakeWorkspace(Workspace):
         self.commands: list[tuple[str, Any]] = []
         self.presence_calls: list[tuple[int, str]] = []
         self.contact_checks: list[tuple[int, str]] = []
+        self.searches: list[tuple[str, dict[str, Any]]] = []
+        self.call_lists: list[dict[str, Any]] = []
         self._stop = asyncio.Event()
         self._keys = itertools.count(1)
 
@@ -278,9 +287,52 @@ class FakeWorkspace(Workspace):
     async def tasks_today(self) -> list[TaskListItem]:
         return list(TODAY)
 
-    async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
+    async def search_products(self, q: str = "", limit: int = 50, **filters: Any) -> list[Product]:
+        self.searches.append((q, {k: v for k, v in filters.items() if v is not None}))
         q = q.lower()
-        return [p for p in PRODUCTS if q in p.name.lower() or q in p.line.lower() or q in p.category.lower()][:limit]
+        out = [p for p in PRODUCTS if q in p.name.lower() or q in p.line.lower() or q in p.category.lower()]
+        if filters.get("category"):
+            out = [p for p in out if p.category == filters["category"]]
+        if filters.get("season"):
+            out = [p for p in out if p.season == filters["season"]]
+        if filters.get("iconic") is not None:
+            out = [p for p in out if p.iconic == filters["iconic"]]
+        hub, size = filters.get("in_stock_hub"), filters.get("size")
+        if hub:
+            out = [p for p in out if any(units.get(hub, 0) > 0 for sz, units in p.stock.items() if size in (None, sz))]
+        return out[:limit]
+
+    async def product_facets(self) -> dict[str, list[str]]:
+        return {"categories": sorted({p.category for p in PRODUCTS}), "lines": sorted({p.line for p in PRODUCTS}), "seasons": sorted({p.season for p in PRODUCTS})}
+
+    async def product_detail(self, sku: str) -> ProductDetail | None:
+        product = next((p for p in PRODUCTS if p.sku == sku), None)
+        return ProductDetail.of(product) if product else None
+
+    async def product_image(self, sku: str) -> bytes | None:
+        """The server's own drawing of the piece (no HTTP here)."""
+        from advisor_console.server.images import render_png
+
+        product = next((p for p in PRODUCTS if p.sku == sku), None)
+        return render_png(product.category, tuple(product.colours)) if product and product.image else None
+
+    async def call_list(self, **criteria: Any) -> list[CallListItem]:
+        self.call_lists.append(criteria)
+        tiers = (criteria.get("vic_tier") or "").split(",")
+        return [i for i in CALL_LIST if tiers == [""] or i.vic_tier in tiers]
+
+    def record_tryon_outcome(self, selection_id: int, kept: list[dict[str, str]], returned: list[dict[str, str]]) -> str:
+        return self._enqueue("tryon_outcome", None, selection_id=selection_id, kept=kept, returned=returned)
+
+    def outreach(self, client_id: int, channel: str, body: str) -> str:
+        return self._enqueue("outreach", None, client_id=client_id, channel=channel, body=body)
+
+
+CALL_LIST = [
+    CallListItem(client_id=101, name="Yuki Tanaka", native_name="田中 由紀", hub="TYO", country="JP", locale="ja-JP", vic_tier="platinum", preferred_channel="whatsapp", channel="whatsapp", contactable=False, code="contact_frequency_exceeded", reason="Yuki Tanaka asked not to be contacted more than 2 times a month; already contacted 2 times this month.", contacts_this_month=2, max_per_month=2, last_purchase_at=NOW - timedelta(days=30), why=[CallListWhy(criterion="vic_tier", text="VIC platinum"), CallListWhy(criterion="birthday_month", text="Birthday on 29 November")]),
+    CallListItem(client_id=103, name="Kim Seo-yeon", native_name="김서연", hub="SEL", country="KR", locale="ko-KR", vic_tier="gold", preferred_channel="chat", channel="chat", contactable=True, reason="allowed", contacts_this_month=0, max_per_month=4, last_purchase_at=NOW - timedelta(days=90), why=[CallListWhy(criterion="bought_within_days", text="Bought 90 days ago"), CallListWhy(criterion="line", text="Likes Duomo")]),
+    CallListItem(client_id=102, name="Marco Rossi \x1b[31m", native_name=None, hub="FLR", country="IT", locale="it-IT", vic_tier="gold", preferred_channel="email", channel="email", contactable=False, code="consent_refused", reason="Marco Rossi has not consented to be contacted by email.", contacts_this_month=0, max_per_month=None, why=[CallListWhy(criterion="no_contact_days", text="No contact for 64 days")]),
+]
 
 
 def _today(tid: int, client_id: int | None, name: str, native: str | None, hub: str, tz: str, kind: str, title: str, hours: float) -> TaskListItem:

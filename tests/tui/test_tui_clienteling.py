@@ -127,15 +127,19 @@ async def test_today_lists_due_tasks_in_both_zones_and_opens_her_conversation() 
         assert "␛[2Jdelivery" in rossi  # the title is text, escapes shown
         kim = next(line for line in lines if "Kim Seo-yeon" in line)
         assert "20:00 TYO" in kim and "20:00 SEL" in kim
-        # Filter to Kim and open her (phone) conversation.
+        # Filter to Kim and open her (phone) conversation (the first thing offered).
         await pilot.press(*"kim", "enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, TodayScreen), what="today closed")
-        assert app.screen.open_id == 3
+        assert "Open her conversation" in screen_text(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "open_id", None) == 3, what="her conversation open")
         # A client without a conversation here: told so.
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: isinstance(app.screen, TodayScreen), what="today view")
         await pilot.press(*"dubois", "enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, TodayScreen), what="today closed")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: hasattr(app.screen, "open_id"), what="back to the workspace")
         assert app.screen.open_id == 3
         from tui_helpers import notifications
 

@@ -141,3 +141,47 @@ def test_thread_with_tryon_card(snap_compare) -> None:  # noqa: ANN001
         await open_conversation(pilot, 1)
 
     assert snap_compare(make_app(events), run_before=setup, terminal_size=SIZE)
+
+
+async def _open_detail(pilot: Pilot, query: str, down: int = 0) -> None:
+    await pilot.press("j", "enter", "l", *query)
+    lookbook = pilot.app.screen.lookbook
+    await wait_until(pilot, lambda: lookbook._searched == query and not lookbook.searching, what="results")
+    await pilot.press("enter", *(["down"] * down), "d")
+    await wait_until(pilot, lambda: lookbook.has_class("-detail") and lookbook.picture_drawn, what="detail")
+
+
+def test_lookbook_detail_picture_in_blocks(snap_compare) -> None:  # noqa: ANN001
+    """Yuki Tanaka's conversation: the Duomo Loafer's detail, its picture as colour
+    half-blocks, her size (EU 37) column and her hub (TYO) row picked out, "in her size at
+    her hub" said in one line."""
+    assert snap_compare(make_app(), run_before=lambda pilot: _open_detail(pilot, "duomo"), terminal_size=SIZE)
+
+
+def test_lookbook_detail_text_fallback(snap_compare) -> None:  # noqa: ANN001
+    """A piece without a picture (the scarf): the framed text stand-in; not in stock at her
+    hub, where it is said."""
+    assert snap_compare(make_app(), run_before=lambda pilot: _open_detail(pilot, "scarf"), terminal_size=SIZE)
+
+
+def test_call_list(snap_compare) -> None:  # noqa: ANN001
+    """ctrl+k: a segment (gold and above, bought in 12 months) with who may be contacted now
+    and why not (her monthly cap, no consent on the channel); names as text."""
+
+    async def open_list(pilot: Pilot) -> None:
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: "may be contacted" in str(pilot.app.screen.query_one("#call-list-segment").render()), what="call list")
+
+    assert snap_compare(make_app(), run_before=open_list, terminal_size=SIZE)
+
+
+def test_tryon_outcome(snap_compare) -> None:  # noqa: ANN001
+    """The outcome of Yuki Tanaka's try-on: each piece and size sent, the loafer in 37 ticked kept."""
+
+    async def outcome(pilot: Pilot) -> None:
+        await pilot.press("j", "enter")
+        await pilot.app.run_action("screen.tryon_outcome")
+        await wait_until(pilot, lambda: pilot.app.screen.query("#tryon-picks"), what="outcome dialog")
+        await pilot.press("down", "space")
+
+    assert snap_compare(make_app(), run_before=outcome, terminal_size=SIZE)

@@ -100,7 +100,8 @@ class ApiClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request_json(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    async def request_bytes(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
+        """The answer and its body (capped); an ApiError for a refusal or no answer."""
         try:
             async with self._http.stream(method, path, params=params, json=json_body, headers=self._headers(headers)) as response:
                 raw = await _read_capped(response)
@@ -108,6 +109,10 @@ class ApiClient:
             raise _unreachable(exc) from exc
         if response.status_code >= 400:
             raise _error_from(response, raw)
+        return response, raw
+
+    async def request_json(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        response, raw = await self.request_bytes(method, path, params=params, json_body=json_body, headers=headers)
         if response.status_code == 204:
             return None
         try:

@@ -47,9 +47,11 @@ _PATHS = {
     "conversation_update": "/api/v1/conversations/{id}",
     "unschedule": "/api/v1/scheduled-messages/{id}",
     "tryon": "/api/v1/conversations/{id}/tryon",
+    "tryon_outcome": "/api/v1/tryon/{id}",
+    "outreach": "/api/v1/clients/{id}/outreach",
 }
 # Operations that are not a POST.
-_METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE"}
+_METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE", "tryon_outcome": "PATCH"}
 
 _REFUSAL_TEXT = {
     "claim": "Claim refused",
@@ -65,6 +67,8 @@ _REFUSAL_TEXT = {
     "conversation_update": "Change refused",
     "unschedule": "Scheduled reply not cancelled",
     "tryon": "Try-on selection not sent",
+    "tryon_outcome": "Try-on outcome not saved",
+    "outreach": "Message to the client not sent",
 }
 
 

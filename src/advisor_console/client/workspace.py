@@ -18,9 +18,10 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
+from urllib.parse import quote
 
 from ..domain import events as ev
-from ..domain.models import HUBS, Advisor, Attachment, Client360, ContactCheck, Product, TaskListItem
+from ..domain.models import HUBS, Advisor, Attachment, CallListItem, Client360, ContactCheck, Product, ProductDetail, TaskListItem
 from ..domain.queue import QueueView, unread_count, unread_mark_for
 from ..domain.reducer import Changes, WorkspaceState, apply
 from .api import ApiClient, ApiError
@@ -83,6 +84,7 @@ class Workspace:
         self._listeners: list[Listener] = []
         self._unread: dict[int, tuple[tuple[Any, ...], int]] = {}
         self._contact_checks: dict[tuple[int, str], tuple[float, ContactCheck]] = {}
+        self._images: dict[str, bytes | None] = {}
         self.sync = SyncEngine(api, cache, self._apply_events)
         self._task: asyncio.Task[None] | None = None
         self._identity_task: asyncio.Future[None] | None = None
@@ -383,9 +385,67 @@ class Workspace:
         items = [i for i in data.get("items", []) if isinstance(i, dict)]
         return [i for i in items if language is None or i.get("language") == language]
 
-    async def search_products(self, q: str = "", category: str | None = None, limit: int = 50) -> list[Product]:
+    async def search_products(self, q: str = "", limit: int = 50, **filters: Any) -> list[Product]:
+        """Lookbook search; `filters` as the API takes them (category, line, season, iconic,
+        in_stock_hub, size), None ones left out."""
         params: dict[str, Any] = {"q": q, "limit": limit}
-        if category:
-            params["category"] = category
+        params.update({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in filters.items() if v is not None})
         data = await self.api.get_json("/api/v1/products", params=params)
         return [Product.model_validate(p) for p in data["items"]]
+
+    async def product_facets(self) -> dict[str, list[str]]:
+        """Categories, lines and seasons of the catalogue (for the lookbook's filters)."""
+        try:
+            data = await self.api.get_json("/api/v1/products/facets")
+        except ApiError:
+            data = self.cache.get_document("product_facets", "all") or {}
+        else:
+            self.cache.put_document("product_facets", "all", data)
+        return {k: [str(v) for v in data.get(k, [])] for k in ("categories", "lines", "seasons")}
+
+    async def product_detail(self, sku: str) -> ProductDetail | None:
+        """A piece with its stock per hub and size: the server's, else the last one seen."""
+        try:
+            data = await self.api.get_json(f"/api/v1/products/{quote(sku, safe='')}")
+        except ApiError:
+            data = self.cache.get_document("product", sku)
+            return ProductDetail.model_validate(data) if data else None
+        self.cache.put_document("product", sku, data)
+        return ProductDetail.model_validate(data)
+
+    async def product_image(self, sku: str) -> bytes | None:
+        """The piece's picture (PNG bytes), kept for the session; None when it has none or
+        the server cannot be reached."""
+        if sku in self._images:
+            return self._images[sku]
+        try:
+            response, raw = await self.api.request_bytes("GET", f"/api/v1/products/{quote(sku, safe='')}/image")
+        except ApiError as err:
+            if err.status == 404:
+                self._images[sku] = None
+            return None
+        image = raw if response.headers.get("content-type", "").startswith("image/") else None
+        self._images[sku] = image
+        return image
+
+    async def call_list(self, **criteria: Any) -> list[CallListItem]:
+        """Clients matching a segment (GET /clienteling/call-list), blocked ones included
+        with the reason; the last answer for the same criteria when offline."""
+        params = {k: v for k, v in criteria.items() if v not in (None, "", [])}
+        params["include_blocked"] = "true"
+        key = json.dumps(params, sort_keys=True)
+        try:
+            data = await self.api.get_json("/api/v1/clienteling/call-list", params=params)
+        except ApiError:
+            data = self.cache.get_document("call_list", key) or {"items": []}
+        else:
+            self.cache.put_document("call_list", key, data)
+        return [CallListItem.model_validate(item) for item in data.get("items", [])]
+
+    def record_tryon_outcome(self, selection_id: int, kept: list[dict[str, str]], returned: list[dict[str, str]]) -> str:
+        """What she kept and sent back from a try-on selection (PATCH /tryon/{id})."""
+        return self.sync.enqueue("tryon_outcome", None, {"kept": kept, "returned": returned}, target=str(selection_id))
+
+    def outreach(self, client_id: int, channel: str, body: str) -> str:
+        """Write to a client first (a call list's contact), under consent and her monthly cap."""
+        return self.sync.enqueue("outreach", client_id, {"channel": channel, "body": body})

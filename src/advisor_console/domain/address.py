@@ -9,7 +9,7 @@ the advisor to complete: a canned reply must never go out with a wrong name in i
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .models import Client, language_of_locale
 
@@ -60,6 +60,26 @@ def size_of(client: Client, category: str | None = None) -> str:
         if sizes.get(key):
             return f"{sizes[key]}"
     return next(iter(sizes.values()), UNKNOWN) if sizes else UNKNOWN
+
+
+# The client's size key for a product category, and the prefix her record may carry ("IT 40").
+_CATEGORY_SIZE_KEY = {"shoes": "shoes_eu", "ready_to_wear": "rtw", "belts": "belt", "jewellery": "ring"}
+
+
+def her_size_for(client: Client | None, category: str, sizes: Iterable[str] | None = None) -> str | None:
+    """Her size in the piece's own size system (EU shoes, IT ready-to-wear, EU rings, belt
+    cm) when her record has one; with `sizes` (the piece's), only if the piece is made in
+    it. None for one size, a bracelet, or a size she has not given."""
+    if client is None:
+        return None
+    made = list(sizes) if sizes is not None else None
+    if category == "jewellery" and made is not None and not any(s.isdigit() for s in made):
+        return None  # bracelets, necklaces: no ring size
+    raw = (client.sizes or {}).get(_CATEGORY_SIZE_KEY.get(category, ""), "").strip()
+    value = raw.split()[-1] if raw else ""
+    if not value or (made is not None and value not in made):
+        return None
+    return value
 
 
 def fill_placeholders(template: str, client: Client | None, advisor_name: str, *, personal_advisor: str | None = None, product: str | None = None) -> str:

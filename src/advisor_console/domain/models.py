@@ -491,6 +491,22 @@ class ProductDetail(Product):
     total_by_hub: dict[str, int] = Field(default_factory=dict)  # hub -> units over all sizes
     in_stock_hubs: list[str] = Field(default_factory=list)
 
+    @classmethod
+    def of(cls, product: Product) -> "ProductDetail":
+        """The product's stock read per hub as well as per size (every hub listed)."""
+        by_hub: dict[str, dict[str, int]] = {hub: {} for hub in HUBS}
+        for size, per_hub in product.stock.items():
+            for hub, units in per_hub.items():
+                by_hub.setdefault(hub, {})[size] = units
+        totals = {hub: sum(sizes.values()) for hub, sizes in by_hub.items()}
+        return cls(
+            **product.model_dump(),
+            sizes=list(product.stock),
+            stock_by_hub=by_hub,
+            total_by_hub=totals,
+            in_stock_hubs=[hub for hub, total in totals.items() if total > 0],
+        )
+
 
 class OutreachIn(_Model):
     """An advisor-initiated contact: opens (or reuses the open) conversation on `channel`."""

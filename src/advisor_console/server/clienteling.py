@@ -339,7 +339,8 @@ def update_tryon(session: Session, advisor: Advisor, selection_id: int, body: Tr
 # ---- products ------------------------------------------------------------------------------
 
 
-def product_detail(session: Session, id_or_sku: str) -> ProductDetail:
+def product_row(session: Session, id_or_sku: str) -> ProductRow:
+    """A product by id or SKU, or 404."""
     key = id_or_sku.strip()
     row = None
     if key.isdigit() and len(key) <= 10:
@@ -348,19 +349,11 @@ def product_detail(session: Session, id_or_sku: str) -> ProductDetail:
         row = _product_by_sku(session, key)
     if row is None:
         raise not_found("Product")
-    product = row.to_model()
-    by_hub: dict[str, dict[str, int]] = {hub: {} for hub in HUBS}
-    for size, per_hub in product.stock.items():
-        for hub, units in per_hub.items():
-            by_hub.setdefault(hub, {})[size] = units
-    totals = {hub: sum(sizes.values()) for hub, sizes in by_hub.items()}
-    return ProductDetail(
-        **product.model_dump(),
-        sizes=list(product.stock),
-        stock_by_hub=by_hub,
-        total_by_hub=totals,
-        in_stock_hubs=[hub for hub, total in totals.items() if total > 0],
-    )
+    return row
+
+
+def product_detail(session: Session, id_or_sku: str) -> ProductDetail:
+    return ProductDetail.of(product_row(session, id_or_sku).to_model())
 
 
 # ---- call lists ----------------------------------------------------------------------------

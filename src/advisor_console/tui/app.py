@@ -32,6 +32,7 @@ from .commands import ThemeCommands
 from .messages import StateChanged, merge_changes
 from .screens.workspace import WorkspaceScreen
 from .themes import DEFAULT_THEME, load_themes
+from .widgets.product_image import picture_mode
 
 _STARTED = time.perf_counter()
 
@@ -51,6 +52,8 @@ class AdvisorApp(App[None]):
         super().__init__()
         self.workspace = workspace
         self.settings = settings
+        # Asked before the app takes the terminal: how product pictures are drawn.
+        self.picture_mode = picture_mode(settings.images)
         self.clock: Callable[[], datetime] = clock or _utc_now
         self._pending: Changes | None = None
         self._theme_ready = False

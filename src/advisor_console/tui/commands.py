@@ -51,10 +51,13 @@ WORKSPACE_COMMANDS = [
     ("tryon_add", "Try-on: add the highlighted piece…", "Add the lookbook's highlighted piece to the try-on selection, with sizes (t in the lookbook)"),
     ("tryon_send", "Send try-on selection", "Send the pieces chosen to try to the client of the open conversation (shift+t in the lookbook)"),
     ("today", "Today: my due tasks", "Calls, follow-ups and appointments due today, overdue first, in your time and hers (ctrl+y)"),
+    ("call_list", "Call list: clients to contact…", "A segment (bought lately, VIC tier, line, no contact for N days, birthday) filtered by consent and her monthly cap (ctrl+k)"),
+    ("tryon_outcome", "Try-on: what she kept…", "Record what the open conversation's client kept and sent back from her latest try-on selection"),
 ]
 
 LOOKBOOK_COMMANDS = [
     ("lookbook", "Open the lookbook", "Search the catalogue and share a piece (l, ctrl+l)"),
+    ("lookbook_filters", "Lookbook: filter…", "Category, season, iconic or seasonal, in stock at a hub, in her size at her hub (f in the lookbook)"),
 ]
 
 

@@ -61,15 +61,25 @@ COMPOSER_BINDINGS = [
 ]
 
 LOOKBOOK_BINDINGS = [
-    Binding("escape", "close", "Close lookbook", id="lookbook.close"),
+    Binding("escape", "close", "Back / close", id="lookbook.close"),
+    Binding("d", "detail", "Detail", id="lookbook.detail"),
+    Binding("f,ctrl+f", "filters", "Filter", id="lookbook.filters", key_display="f"),
+    Binding("s", "share", "Share", id="lookbook.share_piece"),
+    Binding("t", "screen.tryon_add", "Add to try-on", id="lookbook.tryon_add"),
+    Binding("T", "screen.tryon_send", "Send try-on", id="lookbook.tryon_send", key_display="⇧T"),
 ]
 
 LOOKBOOK_RESULT_BINDINGS = [
-    Binding("enter,s", "select", "Share", id="lookbook.share"),
-    Binding("t", "screen.tryon_add", "Add to try-on", id="lookbook.tryon_add"),
-    Binding("T", "screen.tryon_send", "Send try-on", id="lookbook.tryon_send", key_display="⇧T"),
+    Binding("enter", "select", "Share", id="lookbook.share"),
+    Binding("right,l", "detail", "Detail", id="lookbook.detail_right", show=False),
     Binding("down,j", "cursor_down", "Next", id="lookbook.down", show=False),
     Binding("up,k", "cursor_up", "Previous", id="lookbook.up", show=False),
+]
+
+LOOKBOOK_DETAIL_BINDINGS = [
+    Binding("left,h,backspace", "back", "Results", id="lookbook.back", show=False),
+    Binding("down,j", "scroll_down", "Scroll down", id="lookbook.detail_down", show=False),
+    Binding("up,k", "scroll_up", "Scroll up", id="lookbook.detail_up", show=False),
 ]
 
 SCREEN_BINDINGS = [
@@ -77,4 +87,5 @@ SCREEN_BINDINGS = [
     Binding("ctrl+l", "lookbook", "Lookbook", id="workspace.lookbook_anywhere", show=False),
     Binding("ctrl+o", "focus_queue", "Queue", id="workspace.focus_queue", show=False),
     Binding("ctrl+y", "today", "Today", id="workspace.today", show=False),
+    Binding("ctrl+k", "call_list", "Call list", id="workspace.call_list", show=False),
 ]

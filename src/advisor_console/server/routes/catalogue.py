@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlmodel import Session
 
 from ...domain.models import HUBS, Client, Client360, ClientNotesIn, Page, Product, ProductDetail, Task, TaskIn, TaskUpdateIn
-from .. import clienteling, search, services
+from .. import clienteling, images, search, services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
 from ..errors import ApiError
-from ..tables import PurchaseRow, TaskRow
+from ..tables import ProductRow, PurchaseRow, TaskRow
 from .conversations import Id, IdempotencyKey, _decode_cursor, _encode_cursor, write
 
 router = APIRouter(prefix="/api/v1", tags=["clients", "tasks", "products"])
@@ -99,9 +99,36 @@ def search_products(
     return Page[Product](items=items, next_cursor=_encode_cursor(items[-1].id) if len(rows) > limit else None)
 
 
+@router.get("/products/facets", response_model=dict[str, list[str]])
+def product_facets(advisor: CurrentAdvisor, session: ReadSession) -> dict[str, list[str]]:
+    """The values the lookbook's filters offer: `categories`, `lines` and `seasons` in the
+    catalogue (sorted)."""
+    require(advisor, *READERS)
+    return {
+        name: sorted(v for v in session.execute(select(column).distinct()).scalars() if v)
+        for name, column in (("categories", ProductRow.category), ("lines", ProductRow.line), ("seasons", ProductRow.season))
+    }
+
+
 @router.get("/products/{id_or_sku}", response_model=ProductDetail)
 def get_product(id_or_sku: Annotated[str, PathParam(min_length=1, max_length=40)], advisor: CurrentAdvisor, session: ReadSession) -> ProductDetail:
     """One piece by id or SKU: the Product, plus `sizes` (catalogue order), `stock_by_hub`
     (hub -> size -> units, every hub listed), `total_by_hub` and `in_stock_hubs`."""
     require(advisor, *READERS)
     return clienteling.product_detail(session, id_or_sku)
+
+
+@router.get(
+    "/products/{id_or_sku}/image",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The piece's picture (PNG)."}, 404: {"description": "No such product, or it has no picture."}},
+)
+def get_product_image(id_or_sku: Annotated[str, PathParam(min_length=1, max_length=40)], advisor: CurrentAdvisor, session: ReadSession) -> Response:
+    """The piece's picture as PNG (drawn by the server from the catalogue record; the same
+    bytes every time, cacheable). 404 `no_image` when the piece has none."""
+    require(advisor, *READERS)
+    product = clienteling.product_row(session, id_or_sku).to_model()
+    if not product.image:
+        raise ApiError(404, "no_image", f"{product.name} has no picture in the catalogue.")
+    png = images.render_png(product.category, tuple(product.colours))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, SelectionList, Static
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
@@ -237,6 +237,74 @@ class FilterScreen(ModalScreen[QueueView | None]):
     def action_clear(self) -> None:
         for facet in FACETS:
             self.query_one(f"#filter-{facet}", SelectionList).deselect_all()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Facet:
+    """One question of a ChoicesScreen: a key, a label, its (value, label) choices and the
+    value chosen now."""
+
+    def __init__(self, key: str, label: str, choices: list[tuple[str, str]], current: str) -> None:
+        self.key, self.label, self.choices, self.current = key, label, choices, current
+
+
+class ChoicesScreen(ModalScreen[dict[str, str] | None]):
+    """Several questions, one answer each (lookbook filters, call-list segments): arrows
+    and space/enter choose, tab goes to the next question, ctrl+s applies. Answers the
+    value chosen per facet key."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="choices.cancel"),
+        Binding("ctrl+s", "apply", "Apply", id="choices.apply"),
+        Binding("ctrl+x", "clear", "Clear all", id="choices.clear"),
+    ]
+
+    def __init__(self, title: str, facets: list[Facet], *, dialog_id: str = "choices-dialog") -> None:
+        super().__init__()
+        self.title_text = title
+        self.facets = facets
+        self.dialog_id = dialog_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id=self.dialog_id, classes="dialog choices-dialog") as dialog:
+            dialog.border_title = self.title_text
+            with VerticalScroll(classes="choices-facets"):
+                for facet in self.facets:
+                    yield Label(Text(facet.label))
+                    with RadioSet(id=f"choice-{facet.key}"):
+                        for value, label in facet.choices:
+                            yield RadioButton(Text(label), value=value == facet.current, name=value)
+            yield Static(Text("arrows move · space/enter choose · tab next · ctrl+s apply · ctrl+x all cleared · escape cancel"), classes="dialog-hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply (ctrl+s)", variant="primary", id="choices-apply")
+                yield Button("Cancel", id="choices-cancel")
+
+    def on_mount(self) -> None:
+        self.query(RadioSet).first().focus()
+
+    def result(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for facet in self.facets:
+            pressed = self.query_one(f"#choice-{facet.key}", RadioSet).pressed_button
+            out[facet.key] = pressed.name if pressed is not None and pressed.name is not None else facet.current
+        return out
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id in ("choices-apply", "choices-cancel"):
+            self.dismiss(self.result() if event.button.id == "choices-apply" else None)
+
+    def action_apply(self) -> None:
+        self.dismiss(self.result())
+
+    def action_clear(self) -> None:
+        """Every question back to its first answer ("any")."""
+        for facet in self.facets:
+            buttons = list(self.query_one(f"#choice-{facet.key}", RadioSet).query(RadioButton))
+            if buttons:
+                buttons[0].value = True
 
     def action_cancel(self) -> None:
         self.dismiss(None)

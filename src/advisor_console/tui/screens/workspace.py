@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
-from ...domain.address import fill_placeholders
+from ...domain.address import fill_placeholders, her_size_for
 from ...domain.models import HUBS, MAX_TRYON_ITEMS, MAX_TRYON_SIZES, Attachment, ConversationSummary, Product
 from ...domain.queue import FACETS, facet_values
 from ..commands import LookbookCommands, WorkspaceCommands
@@ -31,17 +31,19 @@ from ..widgets.composer import Composer
 from ..widgets.conversation import OUTCOMES, ConversationPane, whatsapp_window
 from ..widgets.header import AdvisorHeader
 from ..widgets.keybar import KeyBar
-from ..widgets.lookbook import Lookbook
+from ..widgets.lookbook import STOCK_CHOICES, Lookbook, LookbookFilters
 from ..widgets.queue import QueueList, QueuePane
 from ..widgets.thread import ThreadView
+from .call_list import CallListScreen, Segment
 from .confirm import ConfirmScreen
-from .prompts import ChoiceScreen, FilterScreen, SearchPickScreen, TextPromptScreen
+from .tryon import TryonOutcomeScreen
+from .prompts import ChoicesScreen, ChoiceScreen, Facet, FilterScreen, SearchPickScreen, TextPromptScreen
 from .signin import SignInScreen
 
 # Actions that change a conversation (not offered to roles that may only read).
 WRITE_ACTIONS = frozenset({
     "claim", "reply", "note", "resolve", "snooze", "transfer", "snooze_prompt", "transfer_prompt", "reopen",
-    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed",
+    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome",
 })  # fmt: skip
 PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets after 30)
 TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
@@ -58,6 +60,7 @@ class WorkspaceScreen(Screen[None]):
         self.open_id: int | None = None
         # Pending try-on selections, per conversation: [{"sku", "name", "sizes"}].
         self.tryon: dict[int, list[dict]] = {}
+        self.call_segment: Segment | None = None  # the call list's last segment
         self._asking_sign_in = False
         self._presence_state = "viewing"
         self._typing_timer = None
@@ -313,11 +316,7 @@ class WorkspaceScreen(Screen[None]):
         conv = self.workspace.state.conversations.get(self.open_id)
         client = self.workspace.cached_client_360(conv.client_id) if conv is not None else None
         sizes = [s for s in product.stock if s != "OS"]
-        guess = ""
-        if client is not None and sizes:
-            key = {"shoes": "shoes_eu", "rings": "rings"}.get(product.category, "ready_to_wear")
-            guess = client.sizes.get(key, "")
-            guess = guess if guess in sizes else ""
+        guess = her_size_for(client, product.category, sizes) or ""
         conversation_id = self.open_id
 
         def check(text: str) -> str | None:
@@ -366,15 +365,94 @@ class WorkspaceScreen(Screen[None]):
         def picked(task) -> None:  # noqa: ANN001 - a TaskListItem or None
             if task is None:
                 return
-            convs = [c for c in self.workspace.state.conversations.values() if c.client_id == task.client_id]
-            if not convs:
-                self.notify(Text.assemble("No conversation with ", safe_line(task.client_name), " here yet.").plain, markup=False, timeout=3)
-                return
-            latest = max(convs, key=lambda c: aware(c.last_activity_at))
-            self.open_conversation(latest.id)
-            self.query_one(ThreadView).focus()
+            choices: list[tuple[str, str]] = [("open", "Open her conversation"), ("done", "Done: log the outcome…")]
+            if task.tryon_selection_id is not None:
+                choices.insert(1, ("tryon", "Try-on: what she kept…"))
+            self.app.push_screen(ChoiceScreen(f"{safe_line(task.client_name)}: {safe_line(task.title)}", choices, filterable=False), partial(self._task_action, task))
 
         self.app.push_screen(TodayScreen(tasks, self.workspace.me.hub, self.app.clock()), picked)
+
+    def _task_action(self, task, what: str | None) -> None:  # noqa: ANN001 - a TaskListItem
+        if what == "open":
+            self.open_client(task.client_id, task.client_name)
+        elif what == "tryon":
+            self._tryon_outcome(task.client_id, task.tryon_selection_id)
+        elif what == "done":
+            def logged(outcome: str | None) -> None:
+                if outcome is not None:
+                    self.workspace.update_task(task.id, done=True, outcome=outcome.strip() or "done")
+                    self.notify("Task done; the outcome is in her history.", timeout=3)
+
+            self.app.push_screen(TextPromptScreen("Task done", f"Outcome of “{safe_line(task.title)}” (goes to her history)", check=lambda t: None if len(t) <= 2000 else "At most 2,000 characters."), logged)
+
+    def open_client(self, client_id: int, name: str) -> bool:
+        """Open her latest conversation held here; says so when there is none."""
+        convs = [c for c in self.workspace.state.conversations.values() if c.client_id == client_id]
+        if not convs:
+            self.notify(Text.assemble("No conversation with ", safe_line(name), " here yet.").plain, markup=False, timeout=3)
+            return False
+        latest = max(convs, key=lambda c: aware(c.last_activity_at))
+        self.open_conversation(latest.id)
+        self.query_one(ThreadView).focus()
+        return True
+
+    # ---- clienteling: try-on outcomes and call lists ------------------------------------------
+
+    def action_tryon_outcome(self) -> None:
+        conv = self.open_summary()
+        if conv is None:
+            self.notify("Open a conversation first: the outcome is for her latest try-on selection.", severity="warning", timeout=4)
+            return
+        self._tryon_outcome(conv.client_id, None)
+
+    @work(exclusive=True, group="tryon-outcome", exit_on_error=False)
+    async def _tryon_outcome(self, client_id: int, selection_id: int | None) -> None:
+        client = await self.workspace.client_360(client_id)
+        selections = client.tryon_selections if client is not None else []
+        waiting = [s for s in selections if (s.id == selection_id if selection_id is not None else s.status == "sent")]
+        if client is None or not waiting:
+            self.notify("No try-on selection waiting for her answer.", severity="warning", timeout=4)
+            return
+        selection = waiting[0]
+
+        def saved(answer) -> None:  # noqa: ANN001 - (kept, returned) or None
+            if answer is not None:
+                kept, returned = answer
+                self.workspace.record_tryon_outcome(selection.id, kept, returned)
+                self.notify(f"Try-on: {len(kept)} kept, {len(returned)} returned; in her history.", timeout=4)
+
+        self.app.push_screen(TryonOutcomeScreen(selection, client.name), saved)
+
+    def action_call_list(self) -> None:
+        def chosen(answer) -> None:  # noqa: ANN001 - (what, CallListItem) or None
+            self.call_segment = screen.segment
+            if answer is None:
+                return
+            what, item = answer
+            if what == "call" or item.channel == "phone":
+                self.ask_when("Plan a call", f"When to call {safe_line(item.name)}? (her hub is {item.hub})", "tomorrow 10:00",
+                              lambda due: self._plan_call(item, due))
+                return
+
+            def write(body: str | None) -> None:
+                if body:
+                    self.workspace.outreach(item.client_id, item.channel, body)
+                    self.notify(f"Message to {safe_line(item.name)} on {item.channel} sent to the server.", markup=False, timeout=4)
+
+            self.app.push_screen(TextPromptScreen(f"Write to {safe_line(item.name)} ({item.channel})", "Your message (the server checks her consent and monthly cap again)",
+                                                  check=lambda t: None if t.strip() else "Write something first."), write)
+
+        screen = CallListScreen(self.workspace, self.app.clock(), self.call_segment)
+        self.app.push_screen(screen, chosen)
+
+    def _plan_call(self, item, due: datetime) -> None:  # noqa: ANN001 - a CallListItem
+        self.workspace.create_task(item.client_id, "call", f"Call {item.name}", aware(due).isoformat())
+        self.notify(f"Call with {safe_line(item.name)} planned for {self._hub_time(due)}.", markup=False, timeout=4)
+
+    def action_lookbook_filters(self) -> None:
+        if not self.lookbook_open:
+            self.action_lookbook()
+        self.lookbook.action_filters()
 
     def action_focus_queue(self) -> None:
         self.close_lookbook(refocus=False)
@@ -388,7 +466,8 @@ class WorkspaceScreen(Screen[None]):
             self.lookbook.query_one("#lookbook-input").focus()
             return
         self.add_class("-lookbook")
-        self.lookbook.open()
+        conv = self.open_summary()
+        self.lookbook.open(self.workspace.cached_client_360(conv.client_id) if conv is not None else None)
 
     def close_lookbook(self, *, refocus: bool = True) -> None:
         if not self.lookbook_open:
@@ -824,6 +903,26 @@ class WorkspaceScreen(Screen[None]):
         self.workspace.send_message(self.open_id, body=p.name, kind="reply", attachments=[card])
         self.conversation.refresh_thread(scroll_end=True)
         self.notify(f"Shared {safe_line(p.name)}.", markup=False, timeout=3)
+
+    @on(Lookbook.WantsFilters)
+    async def _lookbook_filters(self) -> None:
+        lookbook = self.lookbook
+        facets = await self.workspace.product_facets()
+        current = lookbook.filters
+        her = lookbook.client
+        stock_choices = [(k, label) for k, label in STOCK_CHOICES.items() if her is not None or k in ("any", "my_hub")]
+        questions = [
+            Facet("category", "Category", [("", "Any")] + [(c, c.replace("_", " ").capitalize()) for c in facets["categories"]], current.category),
+            Facet("season", "Season", [("", "Any")] + [(v, v) for v in facets["seasons"]], current.season),
+            Facet("kind", "Iconic or seasonal", [("", "Any"), ("iconic", "Iconic"), ("seasonal", "Seasonal")], current.kind),
+            Facet("stock", "Stock" + (f" (her hub {her.hub}, my hub {self.workspace.me.hub})" if her else f" (my hub {self.workspace.me.hub})"), stock_choices, current.stock),
+        ]
+
+        def chosen(answer: dict[str, str] | None) -> None:
+            if answer is not None:
+                lookbook.set_filters(LookbookFilters(**answer))
+
+        self.app.push_screen(ChoicesScreen("Filter the lookbook", questions, dialog_id="lookbook-filters-dialog"), chosen)
 
     @on(Lookbook.Closed)
     def _lookbook_closed(self) -> None:
