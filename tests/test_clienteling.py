@@ -578,3 +578,32 @@ def test_short_words_use_the_grams_index_on_postgresql(request: pytest.FixtureRe
             assert "ix_product_search_grams" in plan, plan
     finally:
         engine.dispose()
+
+
+def test_product_pictures_and_facets(live_server: LiveServer) -> None:
+    """GET /products/{sku}/image: the server's PNG of the piece, the same bytes each time;
+    404 no_image for a piece without one; GET /products/facets lists the filters' values."""
+    from PIL import Image
+    import io
+
+    from advisor_console.server.tables import ProductRow
+
+    rows = _rows(live_server, ProductRow.sku, ProductRow.image, ProductRow.category, ProductRow.line, ProductRow.season)
+    with_image = next(r for r in rows if r.image)
+    without = next(r for r in rows if not r.image)
+    with _client(live_server, "advisor") as c:
+        first = c.get(f"/api/v1/products/{with_image.sku}/image")
+        assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+        with Image.open(io.BytesIO(first.content)) as img:
+            assert img.size == (160, 160)
+        assert c.get(f"/api/v1/products/{with_image.sku}/image").content == first.content
+        _error(c.get(f"/api/v1/products/{without.sku}/image"), 404, "no_image")
+        _error(c.get("/api/v1/products/NOPE-404/image"), 404, "not_found")
+        facets = c.get("/api/v1/products/facets").json()
+        assert facets == {
+            "categories": sorted({r.category for r in rows}),
+            "lines": sorted({r.line for r in rows}),
+            "seasons": sorted({r.season for r in rows}),
+        }
+    with httpx.Client(base_url=live_server.url) as anonymous:
+        assert anonymous.get(f"/api/v1/products/{with_image.sku}/image").status_code == 401

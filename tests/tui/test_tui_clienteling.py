@@ -187,3 +187,42 @@ def test_tryon_card_height_matches_its_drawing() -> None:
     cards = cards_of([att])
     assert cards[0].kind == "tryon" and cards[0].items[0] == "Duomo Loafer · size 37, 38 · ¥115,000"
     assert block_height(Block(key="m", kind="reply", author="a", time="t", body="", cards=cards), 80) == 1 + 5 + 1
+
+
+async def test_call_list_writes_to_a_client_who_may_be_contacted_and_explains_a_refusal() -> None:
+    from advisor_console.tui.screens.call_list import CallListScreen
+    from tui_helpers import notifications
+
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+k")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallListScreen) and app.screen.items, what="call list")
+        assert app.workspace.call_lists[-1]["vic_tier"] == "gold,platinum,black" and app.workspace.call_lists[-1]["bought_within_days"] == 365
+        await pilot.press("enter")  # Yuki Tanaka: at her monthly cap
+        await wait_until(pilot, lambda: any("already contacted 2 times" in n for n in notifications(app)), what="refusal told")
+        assert isinstance(app.screen, CallListScreen) and not _commands(app, "outreach")
+        await pilot.press("down", "w")  # Kim Seo-yeon may be contacted on chat
+        await wait_until(pilot, lambda: "Write to Kim Seo-yeon (chat)" in screen_text(app), what="write prompt")
+        await pilot.press("enter")
+        assert "Write something first." in screen_text(app)
+        await pilot.press(*"안녕하세요", "enter")
+        await wait_until(pilot, lambda: _commands(app, "outreach"), what="outreach queued")
+        assert _commands(app, "outreach") == [{"conversation_id": None, "client_id": 103, "channel": "chat", "body": "안녕하세요"}]
+
+
+async def test_today_task_done_with_an_outcome() -> None:
+    from advisor_console.tui.screens.today import TodayScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: isinstance(app.screen, TodayScreen), what="today view")
+        await pilot.press(*"marco", "enter")
+        await wait_until(pilot, lambda: "Done: log the outcome" in screen_text(app), what="task actions")
+        await pilot.press("down", "enter")
+        from advisor_console.tui.screens.prompts import TextPromptScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen) and "her history" in screen_text(app), what="outcome prompt")
+        await pilot.press(*"Delivered Friday, she is happy", "enter")
+        await wait_until(pilot, lambda: _commands(app, "task_update"), what="task done")
+        assert _commands(app, "task_update")[0]["done"] is True and _commands(app, "task_update")[0]["outcome"] == "Delivered Friday, she is happy"

@@ -90,17 +90,16 @@ class LookbookFilters:
 
 
 def stock_table(detail: ProductDetail, her_hub: str | None, her_size: str | None, styles: dict[str, Style]) -> Table:
-    """Units per size (columns) and hub (rows); her size and her hub picked out."""
+    """Units per size (rows) and hub (columns: six, so it fits however many sizes);
+    her size's row and her hub's column picked out."""
     table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False, header_style=styles["head"])
-    table.add_column("Hub", no_wrap=True)
-    sizes = detail.sizes or ["OS"]
-    for size in sizes:
-        table.add_column(f"[{size}]" if size == her_size else size, justify="right", no_wrap=True, style=styles["her"] if size == her_size else None)
+    table.add_column("Size", no_wrap=True)
     for hub in HUBS:
-        row = detail.stock_by_hub.get(hub, {})
-        cells = [Text(str(row.get(size, 0)) if row.get(size, 0) else "·") for size in sizes]
-        label = Text(f"{hub}{' ◂ her hub' if hub == her_hub else ''}")
-        table.add_row(label, *cells, style=styles["hub"] if hub == her_hub else None)
+        table.add_column(f"[{hub}]" if hub == her_hub else hub, justify="right", no_wrap=True, style=styles["hub"] if hub == her_hub else None)
+    for size in detail.sizes or ["OS"]:
+        cells = [Text(str(n) if (n := detail.stock_by_hub.get(hub, {}).get(size, 0)) else "·") for hub in HUBS]
+        label = Text(f"{size}{'  ◂ her size' if size == her_size else ''}", no_wrap=True)
+        table.add_row(label, *cells, style=styles["her"] if size == her_size else None)
     return table
 
 
