@@ -222,7 +222,7 @@ async def test_today_task_done_with_an_outcome() -> None:
         await pilot.press("down", "enter")
         from advisor_console.tui.screens.prompts import TextPromptScreen
 
-        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen) and "her history" in screen_text(app), what="outcome prompt")
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen) and "history)" in screen_text(app), what="outcome prompt")
         await pilot.press(*"Delivered Friday, she is happy", "enter")
         await wait_until(pilot, lambda: _commands(app, "task_update"), what="task done")
         assert _commands(app, "task_update")[0]["done"] is True and _commands(app, "task_update")[0]["outcome"] == "Delivered Friday, she is happy"
