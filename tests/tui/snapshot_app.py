@@ -233,6 +233,9 @@ class FakeWorkspace(Workspace):
     def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None) -> str:
         return self._enqueue("task_create", client_id, kind=kind, title=title, due=due_iso)
 
+    def set_client_notes(self, client_id: int, notes: str) -> str:
+        return self._enqueue("client_notes", None, client_id=client_id, notes=notes)
+
     def update_task(self, task_id: int, *, done: bool | None = None, outcome: str | None = None, due_iso: str | None = None) -> str:
         return self._enqueue("task_update", None, task_id=task_id, done=done, outcome=outcome)
 

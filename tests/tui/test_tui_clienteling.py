@@ -226,3 +226,30 @@ async def test_today_task_done_with_an_outcome() -> None:
         await pilot.press(*"Delivered Friday, she is happy", "enter")
         await wait_until(pilot, lambda: _commands(app, "task_update"), what="task done")
         assert _commands(app, "task_update")[0]["done"] is True and _commands(app, "task_update")[0]["outcome"] == "Delivered Friday, she is happy"
+
+
+async def test_client_360_purchases_sort_and_notes_edit() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_conversation(pilot, 1)
+        await wait_until(pilot, lambda: "Yuki Tanaka" in _client360_text(app), what="client 360")
+
+        def ordered() -> list[str]:
+            text = _client360_text(app)
+            tail = text[text.index("Purchases"):]
+            return sorted(("Silk Twill Scarf", "Duomo Loafer", "Arno Leather"), key=tail.index)
+
+        assert "newest first" in _client360_text(app) and ordered() == ["Silk Twill Scarf", "Duomo Loafer", "Arno Leather"]
+        await pilot.press("i", "s")
+        assert "highest price first" in _client360_text(app) and ordered() == ["Arno Leather", "Duomo Loafer", "Silk Twill Scarf"]
+        await pilot.press("s", "s")
+        assert "returns first" in _client360_text(app) and ordered()[0] == "Duomo Loafer"
+
+        await pilot.press("e")
+        await wait_until(pilot, lambda: app.screen.query("#notes-text"), what="notes editor")
+        await pilot.press("enter", *"Wears 37 in Duomo", "ctrl+s")
+        await wait_until(pilot, lambda: _commands(app, "client_notes"), what="notes saved")
+        assert _commands(app, "client_notes")[0]["notes"] == "Travels to Kyoto often. Prefers quiet colours.\nWears 37 in Duomo"
+        assert "Wears 37 in Duomo" in _client360_text(app)
+        await pilot.press("escape")
+        assert app.screen.queue.list.has_focus

@@ -22,6 +22,7 @@ CONVERSATION_BINDINGS = [
     Binding("p", "screen.cycle_priority", "Priority", id="workspace.priority", show=False),
     Binding("O", "screen.reopen", "Reopen", id="workspace.reopen", key_display="⇧O", show=False),
     Binding("L", "screen.call_note", "Log call", id="workspace.call_note", key_display="⇧L"),
+    Binding("i", "screen.focus_client", "Client 360", id="workspace.client360", show=False),
     Binding("1", "screen.tab('mine')", "Mine", id="workspace.tab_mine", show=False),
     Binding("2", "screen.tab('hub')", "Hub", id="workspace.tab_hub", show=False),
     Binding("3", "screen.tab('all')", "All", id="workspace.tab_all", show=False),
@@ -80,6 +81,14 @@ LOOKBOOK_DETAIL_BINDINGS = [
     Binding("left,h,backspace", "back", "Results", id="lookbook.back", show=False),
     Binding("down,j", "scroll_down", "Scroll down", id="lookbook.detail_down", show=False),
     Binding("up,k", "scroll_up", "Scroll up", id="lookbook.detail_up", show=False),
+]
+
+CLIENT360_BINDINGS = [
+    Binding("s", "sort_purchases", "Sort purchases", id="client360.sort"),
+    Binding("e", "edit_notes", "Edit notes", id="client360.notes"),
+    Binding("j,down", "scroll_down", "Scroll down", id="client360.down", show=False),
+    Binding("k,up", "scroll_up", "Scroll up", id="client360.up", show=False),
+    Binding("escape", "screen.focus_queue", "Queue", id="client360.leave"),
 ]
 
 SCREEN_BINDINGS = [

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, SelectionList, Static
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
@@ -305,6 +305,43 @@ class ChoicesScreen(ModalScreen[dict[str, str] | None]):
             buttons = list(self.query_one(f"#choice-{facet.key}", RadioSet).query(RadioButton))
             if buttons:
                 buttons[0].value = True
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NotesScreen(ModalScreen[str | None]):
+    """Edit a longer text (a client's notes): ctrl+s saves, escape cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="notes.cancel"),
+        Binding("ctrl+s", "save", "Save", id="notes.save"),
+    ]
+    LIMIT = 20_000
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="notes-dialog", classes="dialog") as dialog:
+            dialog.border_title = self.title_text
+            yield TextArea(self.text, id="notes-text", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="prompt-error")
+            yield Static(Text("ctrl+s saves (every advisor sees these notes; never the client) · escape cancels"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        area = self.query_one("#notes-text", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        text = self.query_one("#notes-text", TextArea).text
+        if len(text) > self.LIMIT:
+            self.query_one("#prompt-error", Static).update(Text(f"At most {self.LIMIT:,} characters ({len(text):,} now)."))
+            return
+        self.dismiss(text)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -454,6 +454,9 @@ class WorkspaceScreen(Screen[None]):
             self.action_lookbook()
         self.lookbook.action_filters()
 
+    def action_focus_client(self) -> None:
+        self.query_one(Client360Pane).focus()
+
     def action_focus_queue(self) -> None:
         self.close_lookbook(refocus=False)
         self.queue.list.focus()

@@ -16,7 +16,9 @@ from textual.widgets import Static
 
 from ...domain.models import Client360
 from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, aware, client_zone, hub_zone, money, waiting
+from ..keys import CLIENT360_BINDINGS
 from ..safe import safe, safe_line
+from ..screens.prompts import NotesScreen
 
 MAX_PURCHASES = 12
 MAX_RECENT = 5
@@ -27,13 +29,43 @@ class Client360Body(Static):
     COMPONENT_CLASSES = {"c360--name", "c360--native", "c360--section", "c360--dim", "c360--tier", "c360--yes", "c360--no", "c360--returned", "c360--due", "c360--birthday"}
 
 
-class Client360Pane(VerticalScroll):
+# How the purchases table can be sorted (s cycles): key, label, sort key, newest/highest first.
+PURCHASE_SORTS = (
+    ("date", "newest first", lambda p: aware(p.at), True),
+    ("price", "highest price first", lambda p: p.price, True),
+    ("name", "by name", lambda p: p.product_name.casefold(), False),
+    ("returned", "returns first", lambda p: (not p.returned, -aware(p.at).timestamp()), False),
+)
+
+
+class Client360Pane(VerticalScroll, can_focus=True):
+    BINDINGS = CLIENT360_BINDINGS
+
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.workspace = workspace
         self.client_id: int | None = None
         self.client: Client360 | None = None
-        self.can_focus = False
+        self.purchase_sort = 0  # index in PURCHASE_SORTS
+
+    def action_sort_purchases(self) -> None:
+        self.purchase_sort = (self.purchase_sort + 1) % len(PURCHASE_SORTS)
+        self._show()
+        self.notify(f"Purchases: {PURCHASE_SORTS[self.purchase_sort][1]}", timeout=2)
+
+    def action_edit_notes(self) -> None:
+        if self.client is None:
+            return
+        client = self.client
+
+        def saved(text: str | None) -> None:
+            if text is None or self.client is None or self.client.id != client.id:
+                return
+            self.workspace.set_client_notes(client.id, text)
+            self.client = client.model_copy(update={"notes": text})
+            self._show()
+
+        self.app.push_screen(NotesScreen(f"Notes on {safe_line(client.name)}", client.notes), saved)
 
     def compose(self) -> ComposeResult:
         yield Client360Body(id="client360-body")
@@ -149,18 +181,18 @@ class Client360Pane(VerticalScroll):
                 if rc.preview:
                     parts.append(Text("  " + safe_line(rc.preview), no_wrap=True, overflow="ellipsis"))
 
-        if c.notes:
-            parts.append(self._section("Notes"))
-            parts.append(Text(safe(c.notes)))
+        parts.append(Text.assemble(self._section("Notes"), ("  e edits", st("c360--dim"))))
+        parts.append(Text(safe(c.notes)) if c.notes else Text("none", st("c360--dim")))
 
-        parts.append(self._section(f"Purchases ({len(c.purchases)})"))
+        _key, sort_label, sort_key, newest = PURCHASE_SORTS[self.purchase_sort]
+        parts.append(Text.assemble(self._section(f"Purchases ({len(c.purchases)})"), (f"  {sort_label} · s sorts" if c.purchases else "", st("c360--dim"))))
         if c.purchases:
             table = Table.grid(padding=(0, 1), expand=True)
             table.add_column(no_wrap=True)
             table.add_column(ratio=1)
             table.add_column(justify="right", no_wrap=True)
             zone = hub_zone(self.workspace.me.hub)
-            for p in sorted(c.purchases, key=lambda p: p.at, reverse=True)[:MAX_PURCHASES]:
+            for p in sorted(c.purchases, key=sort_key, reverse=newest)[:MAX_PURCHASES]:
                 what = Text(safe_line(p.product_name))
                 if p.size:
                     what.append(f" ({safe_line(p.size)})", st("c360--dim"))
