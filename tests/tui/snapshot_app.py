@@ -230,8 +230,8 @@ class FakeWorkspace(Workspace):
     def reopen(self, conversation_id: int) -> str:
         return self._enqueue("reopen", conversation_id)
 
-    def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None) -> str:
-        return self._enqueue("task_create", client_id, kind=kind, title=title, due=due_iso)
+    def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None, **appointment: str | None) -> str:
+        return self._enqueue("task_create", client_id, kind=kind, title=title, due=due_iso, place=place, **appointment)
 
     def set_client_notes(self, client_id: int, notes: str) -> str:
         return self._enqueue("client_notes", None, client_id=client_id, notes=notes)

@@ -253,3 +253,27 @@ async def test_client_360_purchases_sort_and_notes_edit() -> None:
         assert "Wears 37 in Duomo" in _client360_text(app)
         await pilot.press("escape")
         assert app.screen.queue.list.has_focus
+
+
+async def test_new_video_appointment_for_the_open_client() -> None:
+    """a: a video appointment for Yuki Tanaka, tomorrow 11:00 Tokyo time, with its link."""
+    from advisor_console.tui.screens.prompts import ChoiceScreen, TextPromptScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_conversation(pilot, 1)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="kinds")
+        await pilot.press("down", "down", "down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen) and app.screen.query_one("#prompt-input").value == "Video appointment with Yuki Tanaka", what="title")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "18:00 for her (Asia/Tokyo)" in screen_text(app), what="when prompt, her time shown")
+        await pilot.press("ctrl+a", "ctrl+k", *"tomorrow 11:00", "enter")
+        await wait_until(pilot, lambda: "Video link" in screen_text(app), what="link prompt")
+        await pilot.press(*"http://x", "enter")
+        assert "starts with https://" in screen_text(app)
+        await pilot.press("ctrl+a", "ctrl+k", *"https://meet.example/yuki", "enter")
+        await wait_until(pilot, lambda: _commands(app, "task_create"), what="task queued")
+        task = _commands(app, "task_create")[0]
+        assert task["kind"] == "appointment" and task["appointment_kind"] == "video" and task["video_link"] == "https://meet.example/yuki"
+        assert task["due"] == "2026-11-24T02:00:00+00:00"  # 11:00 in Tokyo

@@ -199,8 +199,11 @@ class Workspace:
     def set_client_notes(self, client_id: int, notes: str) -> str:
         return self.sync.enqueue("client_notes", client_id, {"notes": notes})
 
-    def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None) -> str:
-        return self.sync.enqueue("task_create", client_id, {"kind": kind, "title": title, "due": due_iso, "place": place})
+    def create_task(self, client_id: int, kind: str, title: str, due_iso: str, place: str | None = None, **appointment: str | None) -> str:
+        """A call, follow-up, callback or appointment (`appointment_kind` in_store with a
+        place, or video with a `video_link`)."""
+        payload = {"kind": kind, "title": title, "due": due_iso, "place": place, **{k: v for k, v in appointment.items() if v}}
+        return self.sync.enqueue("task_create", client_id, payload)
 
     def update_task(self, task_id: int, *, done: bool | None = None, outcome: str | None = None, due_iso: str | None = None) -> str:
         payload = {k: v for k, v in {"done": done, "outcome": outcome, "due": due_iso}.items() if v is not None}

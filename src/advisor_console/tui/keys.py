@@ -23,6 +23,7 @@ CONVERSATION_BINDINGS = [
     Binding("O", "screen.reopen", "Reopen", id="workspace.reopen", key_display="⇧O", show=False),
     Binding("L", "screen.call_note", "Log call", id="workspace.call_note", key_display="⇧L"),
     Binding("i", "screen.focus_client", "Client 360", id="workspace.client360", show=False),
+    Binding("a", "screen.new_task", "New task", id="workspace.new_task", show=False),
     Binding("1", "screen.tab('mine')", "Mine", id="workspace.tab_mine", show=False),
     Binding("2", "screen.tab('hub')", "Hub", id="workspace.tab_hub", show=False),
     Binding("3", "screen.tab('all')", "All", id="workspace.tab_all", show=False),

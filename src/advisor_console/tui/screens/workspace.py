@@ -23,7 +23,7 @@ from ...domain.queue import FACETS, facet_values
 from ..commands import LookbookCommands, WorkspaceCommands
 from ..keys import SCREEN_BINDINGS
 from ..messages import StateChanged
-from ..format import PRIORITY_NAMES, WHEN_HELP, HUB_CURRENCY, aware, local_time, money, parse_when
+from ..format import PRIORITY_NAMES, WHEN_HELP, HUB_CURRENCY, aware, client_zone, local_time, money, parse_when
 from ..notify import Notifier
 from ..safe import safe_line
 from ..widgets.client360 import Client360Pane
@@ -446,8 +446,60 @@ class WorkspaceScreen(Screen[None]):
         self.app.push_screen(screen, chosen)
 
     def _plan_call(self, item, due: datetime) -> None:  # noqa: ANN001 - a CallListItem
-        self.workspace.create_task(item.client_id, "call", f"Call {item.name}", aware(due).isoformat())
-        self.notify(f"Call with {safe_line(item.name)} planned for {self._hub_time(due)}.", markup=False, timeout=4)
+        self._create_task(item.client_id, "call", f"Call {item.name}", due)
+
+    TASK_KINDS = [
+        ("call", "A call"),
+        ("follow_up", "A follow-up"),
+        ("in_store", "An appointment in store"),
+        ("video", "A video appointment"),
+    ]
+
+    def action_new_task(self) -> None:
+        """A task for the open conversation's client: kind, what, when (her hub's time
+        shown), and for appointments the boutique or the video link."""
+        conv = self.open_summary()
+        if conv is None:
+            self.notify("Open a conversation first: the task is for its client.", severity="warning", timeout=4)
+            return
+        client = self.workspace.cached_client_360(conv.client_id)
+        name = client.name if client is not None else "the client"
+
+        def kind_chosen(kind: str | None) -> None:
+            if kind is None:
+                return
+            default = {"call": f"Call {name}", "follow_up": f"Follow up with {name}", "in_store": f"Appointment in store with {name}", "video": f"Video appointment with {name}"}[kind]
+
+            def titled(title: str | None) -> None:
+                if not title:
+                    return
+
+                def when(due: datetime) -> None:
+                    if kind in ("call", "follow_up"):
+                        self._create_task(conv.client_id, kind, title, due)
+                        return
+                    label = "Boutique (e.g. Ginza flagship)" if kind == "in_store" else "Video link (https://…)"
+                    check = (lambda t: None if t.strip() else "Say where.") if kind == "in_store" else (lambda t: None if t.strip().startswith("https://") else "A video link starts with https://")
+                    extra = {"in_store": "place", "video": "video_link"}[kind]
+                    self.app.push_screen(TextPromptScreen(title, label, check=check),
+                                         lambda v: v and self._create_task(conv.client_id, "appointment", title, due, appointment_kind=kind, **{extra: v.strip()}))
+
+                self.ask_when("When", f"When? ({self._client_zone_hint(conv.client_id)})", "tomorrow 10:00", when)
+
+            self.app.push_screen(TextPromptScreen("New task", "What", default, check=lambda t: None if t.strip() and len(t) <= 500 else "Say what, in at most 500 characters."), titled)
+
+        self.app.push_screen(ChoiceScreen(f"New task for {safe_line(name)}", self.TASK_KINDS, filterable=False), kind_chosen)
+
+    def _client_zone_hint(self, client_id: int) -> str:
+        client = self.workspace.cached_client_360(client_id)
+        if client is None:
+            return "your time"
+        zone = client_zone(client.country, client.hub)
+        return f"your time; it is {aware(self.app.clock()).astimezone(zone):%H:%M} for her ({zone.key})"
+
+    def _create_task(self, client_id: int, kind: str, title: str, due: datetime, **appointment: str | None) -> None:
+        self.workspace.create_task(client_id, kind, title, aware(due).isoformat(), **appointment)
+        self.notify(f"Task planned for {self._hub_time(due)}.", timeout=3)
 
     def action_lookbook_filters(self) -> None:
         if not self.lookbook_open:

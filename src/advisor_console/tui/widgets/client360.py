@@ -138,6 +138,10 @@ class Client360Pane(VerticalScroll, can_focus=True):
         if c.sizes:
             sizes = {k.replace("_", " "): v for k, v in c.sizes.items() if k not in dict(SHOE_KEYS)}
             shoes = [f"{label} {safe_line(c.sizes[key])}" for key, label in SHOE_KEYS if c.sizes.get(key)]
+            try:  # Korea counts shoes in millimetres: the Japanese centimetres x 10
+                shoes.append(f"KR {float(c.sizes['shoes_jp']) * 10:.0f}")
+            except (KeyError, ValueError):
+                pass
             if shoes:
                 sizes = {"shoes": " · ".join(shoes), **sizes}
             parts.append(self._pairs(sizes))
