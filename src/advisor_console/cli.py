@@ -345,6 +345,26 @@ def logout(server: Annotated[Optional[str], typer.Option("--server", envvar="ADV
 
 
 @app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="A recording (JSONL, see docs/recording-format.md).")],
+    speed: Annotated[float, typer.Option("--speed", min=0.5, max=16, help="Playback speed, 0.5 to 16 (x real time).")] = 1.0,
+    paused: Annotated[bool, typer.Option("--paused", help="Start paused at the beginning (space plays).")] = False,
+) -> None:
+    """Show a recording in the workstation, with no server: play/pause, speed, step, seek.
+    Nothing is written anywhere."""
+    from .replay.player import RecordingError, load_recording
+
+    try:
+        recording = load_recording(file)
+    except RecordingError as exc:
+        _fail(str(exc), code=2)
+    settings = load_settings()
+    from .tui.replay import ReplayApp
+
+    ReplayApp(recording, settings, speed=speed, play=not paused).run()  # type: ignore[possibly-undefined]
+
+
+@app.command()
 def paths() -> None:
     """Print where config, data, the demo database and user themes live."""
     settings = load_settings()

@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 
 from ...domain.address import fill_placeholders, her_size_for
 from ...domain.models import HUBS, MAX_TRYON_ITEMS, MAX_TRYON_SIZES, Attachment, ConversationSummary, Product
@@ -54,9 +55,10 @@ class WorkspaceScreen(Screen[None]):
     AUTO_FOCUS = "#queue-list"  # not the search box: the first keys are queue keys
     COMMANDS = {WorkspaceCommands, LookbookCommands}
 
-    def __init__(self, workspace) -> None:
+    def __init__(self, workspace, *, bars: tuple[Widget, ...] = ()) -> None:  # noqa: ANN001
         super().__init__(id="workspace")
         self.workspace = workspace
+        self.bars = bars  # extra lines above the key bar (the replay's controls)
         self.open_id: int | None = None
         # Pending try-on selections, per conversation: [{"sku", "name", "sizes"}].
         self.tryon: dict[int, list[dict]] = {}
@@ -77,9 +79,12 @@ class WorkspaceScreen(Screen[None]):
                 yield ConversationPane(self.workspace, id="conversation")
                 yield Lookbook(self.workspace, id="lookbook")
             yield Client360Pane(self.workspace, id="client360")
+        yield from self.bars
         yield KeyBar(id="keybar")
 
     def on_mount(self) -> None:
+        # A read-only viewer (a trainer, a replay) has nothing to write with.
+        self.composer.display = self.workspace.me.role.value in ("advisor", "supervisor")
         self.queue.refresh_rows()
         if not self.queue.conversations():
             self.queue.select_tab("hub")

@@ -17,6 +17,7 @@ _CONNECTION = {
     "reconnecting": ("◌ reconnecting…", "header--warn"),
     "offline": ("○ offline", "header--offline"),
     "signed-out": ("○ signed out", "header--offline"),
+    "replay": ("⏵ replay", "header--live"),
 }
 
 
