@@ -365,6 +365,65 @@ def replay(
 
 
 @app.command()
+def train(
+    scenario: Annotated[Optional[str], typer.Argument(help="A shipped scenario's id, or a scenario file (.toml).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the shipped scenarios.")] = False,
+) -> None:
+    """Practise a scenario in the real workstation on a scratch database: a scripted client
+    writes in; at the end (or ctrl+e) a scored debrief. Nothing touches real data."""
+    from .training.scenario import ScenarioError, builtin, find
+
+    if list_ or scenario is None:
+        for s in builtin().values():
+            typer.echo(f"{s.id:22} {s.channel:9} {s.language:4} {s.title}")
+        if scenario is None and not list_:
+            typer.echo("\nRun one: advisor-console train <id>")
+        return
+    try:
+        chosen = find(scenario)
+    except ScenarioError as exc:
+        _fail(str(exc), code=2)
+    debrief = _run_training(chosen)  # type: ignore[possibly-undefined]
+    if debrief is not None:
+        typer.echo("\n".join(debrief.lines()))
+
+
+def _run_training(scenario: Any) -> Any:
+    import tempfile
+
+    from .client.api import login
+    from .client.session import open_workspace
+    from .demo.seed import demo_accounts, seed
+    from .server.app import create_app
+    from .server.db import make_engine, migrate
+    from .server.runner import start_in_thread
+    from .training.coach import Coach, setup_client
+    from .tui.training import TrainingApp
+
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="advisor-training-") as scratch:
+        url = f"sqlite:///{Path(scratch) / 'training.sqlite'}"
+        typer.echo("Preparing a scratch database for the scenario…")
+        migrate(url)
+        engine = make_engine(url)
+        seed(engine, seed=settings.demo_seed, password=DEMO_PASSWORD, clients=60, products=1500, conversations=0)
+        client_id = setup_client(engine, scenario)
+        engine.dispose()
+        trainee = next((a for a in demo_accounts() if a["role"] == "advisor" and a["hub"] == scenario.hub), {"username": "advisor"})["username"]
+        server = start_in_thread(create_app(url, run_migrations=False))
+        try:
+            token = login(server.url, trainee, DEMO_PASSWORD).token
+            coach = Coach(server.url, scenario, client_id, channel_token=login(server.url, "channel-sim", DEMO_PASSWORD).token,
+                          reader_token=login(server.url, "supervisor", DEMO_PASSWORD).token, trainee=trainee)
+            workspace = open_workspace(server.url, token, root=Path(scratch))
+            app = TrainingApp(workspace, settings, coach)
+            app.run()
+            return app.debrief
+        finally:
+            server.stop()
+
+
+@app.command()
 def paths() -> None:
     """Print where config, data, the demo database and user themes live."""
     settings = load_settings()
