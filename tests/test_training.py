@@ -110,7 +110,7 @@ async def test_a_good_trainee_scores_everything(live_server: LiveServer) -> None
     assert [(c.kind, ok) for c, ok, _ in debrief.results if not ok] == []
     assert debrief.score == debrief.scenario.total_points == 10
     why = {c.kind: w for c, _, w in debrief.results}
-    assert "田中由紀様" in why["greeted_by_name"] and "36.5" in why["offered_size"] and "at TYO" in why["shared_in_stock"]
+    assert "田中由紀" in why["greeted_by_name"] and "36.5" in why["offered_size"] and "at TYO" in why["shared_in_stock"]
 
 
 async def test_a_careless_trainee_is_told_what_went_wrong(live_server: LiveServer) -> None:
@@ -119,7 +119,7 @@ async def test_a_careless_trainee_is_told_what_went_wrong(live_server: LiveServe
     assert set(failed) == {"greeted_by_name", "offered_size", "shared_in_stock", "respected_contact_preference", "answered_within_patience"}
     assert "e.g. 田中 由紀様" in failed["greeted_by_name"]
     assert "36.5 was never mentioned" in failed["offered_size"]
-    assert "not be called" in failed["respected_contact_preference"]
+    assert "not to be called" in failed["respected_contact_preference"]
     assert "never answered" in failed["answered_within_patience"]
     assert debrief.score == 0
     assert debrief.lines()[0] == "Purchase intent on WhatsApp (Japanese): loafers in her size: 0/10"
