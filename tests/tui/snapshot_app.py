@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import tempfile
 from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
@@ -177,7 +178,8 @@ class FakeWorkspace(Workspace):
     local cache in a temporary directory, as in the real one."""
 
     def __init__(self, events: list[dict[str, Any]] | None = None, me: Advisor = ME, cache_dir: Path | None = None) -> None:
-        cache = LocalCache((cache_dir or Path(tempfile.mkdtemp(prefix="fake-ws-"))) / "cache.sqlite")
+        self._scratch = None if cache_dir else Path(tempfile.mkdtemp(prefix="fake-ws-"))
+        cache = LocalCache((cache_dir or self._scratch) / "cache.sqlite")
         super().__init__(api=None, cache=cache, me=me)  # type: ignore[arg-type] - never talks to a server
         self._events = fixed_events() if events is None else events
         self.drafts: dict[int, str] = {}
@@ -201,6 +203,8 @@ class FakeWorkspace(Workspace):
     async def stop(self) -> None:
         self._stop.set()
         self.cache.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
     def feed(self, events: list[dict[str, Any]]) -> None:
         self._apply_events(events)
