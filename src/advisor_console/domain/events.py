@@ -45,6 +45,8 @@ CONVERSATION_SNOOZED = "conversation.snoozed"
 CONVERSATION_TRANSFERRED = "conversation.transferred"
 CONVERSATION_UPDATED = "conversation.updated"
 CONVERSATION_WOKEN = "conversation.woken"  # a snooze ran out: back in the queue
+CONVERSATION_ROUTED = "conversation.routed"  # routing offered it to an advisor: {"conversation", "to"}
+SUPERVISION_RULES_UPDATED = "supervision.rules_updated"  # targets and routing rules (team leads only)
 MESSAGE_SCHEDULED = "message.scheduled"  # {"conversation", "scheduled": ScheduledMessage}
 MESSAGE_UNSCHEDULED = "message.unscheduled"  # {"conversation", "scheduled_id"}
 ADVISOR_UPDATED = "advisor.updated"
@@ -66,6 +68,7 @@ CONVERSATION_EVENTS = frozenset(
         CONVERSATION_TRANSFERRED,
         CONVERSATION_UPDATED,
         CONVERSATION_WOKEN,
+        CONVERSATION_ROUTED,
         MESSAGE_SCHEDULED,
         MESSAGE_UNSCHEDULED,
     }

@@ -54,11 +54,12 @@ class MessageKind(StrEnum):
     reply = "reply"  # outbound, to the client
     note = "note"  # internal, never reaches the client
     call_note = "call_note"  # internal: what was said on a phone call, with its outcome
+    whisper = "whisper"  # internal: a team lead to the advisor holding the conversation, only
     system = "system"
 
 
 # Kinds that never reach the client.
-INTERNAL_KINDS = frozenset({MessageKind.note, MessageKind.call_note})
+INTERNAL_KINDS = frozenset({MessageKind.note, MessageKind.call_note, MessageKind.whisper})
 
 # What a call_note records (MessageIn.outcome).
 CALL_OUTCOMES = ("answered", "no_answer", "voicemail", "callback_requested", "wrong_number")
@@ -300,6 +301,7 @@ class Message(_Model):
     idempotency_key: str | None = None
     subject: str | None = None  # email
     scheduled_id: int | None = None  # sent by the server at a time the advisor chose
+    whisper_to: str | None = None  # a whisper: the advisor it is for
 
 
 class ConversationSummary(_Model):

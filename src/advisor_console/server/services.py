@@ -34,7 +34,7 @@ from ..domain.models import (
     hub_for_country,
     language_of_locale,
 )
-from . import canned, contacts, eventlog
+from . import canned, contacts, eventlog, supervision
 from .errors import ApiError, forbidden, not_found
 from .eventlog import utcnow
 from .tables import (
@@ -549,6 +549,9 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
         session.add(conv)
         session.flush()
         _emit(session, ev.CONVERSATION_CREATED, actor.username, conv)
+        routed_to = supervision.route(session, conv, now)  # when routing is on
+        if routed_to is not None:
+            _emit(session, ev.CONVERSATION_ROUTED, "routing", conv, {"to": routed_to.username})
     if conv.status == "snoozed":  # the client wrote: it comes back to the queue
         _wake(conv)
         conv.last_activity_at = now
@@ -740,4 +743,9 @@ def update_advisor(session: Session, actor: Advisor, username: str, body: Adviso
             conv.assignee_id, conv.status = None, "queued"
             session.add(conv)
             _emit(session, ev.CONVERSATION_UPDATED, actor.username, conv, {"reason": f"{row.username} is {body.status.value}"}, prev_assignee=row.username)
+            taker = supervision.route(session, conv)  # to someone who is there, when routing is on
+            if taker is not None:
+                _emit(session, ev.CONVERSATION_ROUTED, "routing", conv, {"to": taker.username})
+    if (body.status is not None and body.status.value == "available") or body.capacity is not None:
+        supervision.fill_from_queue(session, row)
     return 200, advisor.model_dump(mode="json")

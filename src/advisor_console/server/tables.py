@@ -240,6 +240,7 @@ class MessageRow(SQLModel, table=True):
     idempotency_key: str | None = None
     subject: str | None = Field(default=None, max_length=600)
     scheduled_id: int | None = None
+    whisper_to: str | None = Field(default=None, max_length=80)  # a whisper: the one advisor who sees it
 
     def to_model(self) -> Message:
         return Message.model_validate(self.model_dump())
@@ -336,3 +337,14 @@ class AuditRow(SQLModel, table=True):
     action: str = Field(max_length=40)  # client.view | client.notes | task.create | task.update
     client_id: int | None = Field(default=None, index=True)
     detail: dict[str, Any] = _json({})
+
+
+# ---- supervision ----------------------------------------------------------------------------
+
+
+class SettingRow(SQLModel, table=True):
+    """A team-lead setting: one JSON document per key (server/supervision.py)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True, max_length=60)
+    value: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

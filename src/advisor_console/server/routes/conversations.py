@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from pydantic import BaseModel
 
 from ...domain.models import ConversationDetail, ConversationSummary, ConversationUpdateIn, Message, MessageIn, Page, Role, ScheduledMessage, SnoozeIn, TransferIn
-from .. import services
+from .. import supervision, services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
 from ..errors import ApiError
 from ..tables import AdvisorRow, ClientRow, ConversationRow, MessageRow, ScheduledMessageRow, conversation_detail, conversation_summary
@@ -84,7 +84,7 @@ def get_conversation(conversation_id: Id, advisor: CurrentAdvisor, session: Read
     require(advisor, *READERS)
     conv = services.visible_conversation(session, advisor, conversation_id)
     messages = session.execute(select(MessageRow).where(MessageRow.conversation_id == conv.id).order_by(MessageRow.at, MessageRow.id)).scalars().all()
-    return conversation_detail(services.summary(session, conv), list(messages))
+    return conversation_detail(services.summary(session, conv), [m for m in messages if supervision.visible_message(advisor, m)])
 
 
 def write(state: Any, advisor: Any, key: str | None, fingerprint: str, op: Any) -> JSONResponse:
