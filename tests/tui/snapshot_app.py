@@ -334,6 +334,9 @@ class FakeWorkspace(Workspace):
     def record_tryon_outcome(self, selection_id: int, kept: list[dict[str, str]], returned: list[dict[str, str]]) -> str:
         return self._enqueue("tryon_outcome", None, selection_id=selection_id, kept=kept, returned=returned)
 
+    async def supervision(self, what: str, **params: Any) -> dict[str, Any]:
+        return {"board": BOARD, "series": SERIES, "rules": RULES}[what]
+
     def outreach(self, client_id: int, channel: str, body: str) -> str:
         return self._enqueue("outreach", None, client_id=client_id, channel=channel, body=body)
 
@@ -364,7 +367,36 @@ CANNED = [
 ]
 
 
-def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "advisor-dark", cache_dir: Path | None = None) -> Any:
+SUPERVISOR = Advisor(id=3, username="supervisor", name="Takeshi Kobayashi", hub="TYO", languages=["ja", "en"], role="supervisor", capacity=4)
+
+
+def _bucket(i: int, waiting: int, median: int | None) -> dict[str, Any]:
+    start = NOW - timedelta(minutes=15 * (24 - i))
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=15)).isoformat(), "awaiting_first_response": waiting, "first_response_median_seconds": median, "answered": 1 if median else 0}
+
+
+BOARD = {
+    "hub": None, "at": NOW.isoformat(), "open_conversations": 9,
+    "advisors": [
+        {"username": "advisor", "name": "Aiko Mori", "hub": "TYO", "role": "advisor", "status": "available", "capacity": 6, "languages": ["ja", "en"], "load": 3, "open_conversations": [1, 3, 6], "oldest_unanswered_seconds": 420},
+        {"username": "kenji.watanabe", "name": "Kenji Watanabe", "hub": "TYO", "role": "advisor", "status": "busy", "capacity": 2, "languages": ["ja", "en", "zh"], "load": 2, "open_conversations": [4, 7], "oldest_unanswered_seconds": 1500},
+        {"username": "jiwoo.park", "name": "Park Ji-woo", "hub": "SEL", "role": "advisor", "status": "away", "capacity": 6, "languages": ["ko", "en"], "load": 0, "open_conversations": [], "oldest_unanswered_seconds": None},
+        {"username": "giulia.bernardi", "name": "Giulia Bernardi \x1b[31m", "hub": "FLR", "role": "advisor", "status": "offline", "capacity": 6, "languages": ["it", "en", "fr"], "load": 1, "open_conversations": [9], "oldest_unanswered_seconds": 60},
+        {"username": "supervisor", "name": "Takeshi Kobayashi", "hub": "TYO", "role": "supervisor", "status": "available", "capacity": 4, "languages": ["ja", "en"], "load": 0, "open_conversations": [], "oldest_unanswered_seconds": None},
+    ],
+    "queue_depth": {"total": 4, "hub": {"TYO": 2, "SEL": 1, "FLR": 1}, "channel": {"chat": 2, "whatsapp": 1, "email": 1}, "language": {"ja": 2, "ko": 1, "it": 1}},
+    "longest_wait": {"conversation_id": 2, "seconds": 5400, "hub": "TYO", "channel": "email"},
+    "past_target": [
+        {"conversation_id": 5, "client": "Li Wei 👩‍👩‍👧", "client_native_name": "李伟", "hub": "TYO", "channel": "chat", "language": "zh", "status": "queued", "assignee": None, "waited_seconds": 900, "target_seconds": 120},
+        {"conversation_id": 7, "client": "\x1b[2JEvil", "client_native_name": None, "hub": "TYO", "channel": "whatsapp", "language": "en", "status": "assigned", "assignee": "kenji.watanabe", "waited_seconds": 1500, "target_seconds": 900},
+    ],
+    "first_response_targets": {"chat": 120, "whatsapp": 900, "email": 14400, "phone": 600, "video": 300},
+}
+SERIES = {"hub": None, "hours": 6, "bucket_minutes": 15, "buckets": [_bucket(i, w, m) for i, (w, m) in enumerate(zip([2, 3, 3, 4, 6, 8, 7, 5, 4, 4, 3, 2, 2, 3, 5, 7, 9, 8, 6, 5, 4, 4, 3, 4], [60, 90, None, 120, 300, 420, 360, 240, 180, 120, 90, 60, None, 80, 200, 480, 600, 540, 300, 200, 150, 120, 100, 90]))]}
+RULES = {"first_response_targets": BOARD["first_response_targets"], "routing": {"enabled": True, "personal_advisor_first": True, "language_match": True, "follow_the_sun": True, "business_hours": {}}}
+
+
+def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "advisor-dark", cache_dir: Path | None = None, me: Advisor = ME) -> Any:
     from advisor_console.tui.app import AdvisorApp
 
     class SnapshotApp(AdvisorApp):
@@ -375,7 +407,7 @@ def make_app(events: list[dict[str, Any]] | None = None, *, theme: str = "adviso
             for widget in self.query("TextArea, Input"):
                 widget.cursor_blink = False  # type: ignore[attr-defined]
 
-    return SnapshotApp(FakeWorkspace(events, cache_dir=cache_dir), Settings(theme=theme), clock=lambda: NOW)
+    return SnapshotApp(FakeWorkspace(events, cache_dir=cache_dir, me=me), Settings(theme=theme), clock=lambda: NOW)
 
 
 if __name__ == "__main__":

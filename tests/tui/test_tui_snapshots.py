@@ -185,3 +185,16 @@ def test_tryon_outcome(snap_compare) -> None:  # noqa: ANN001
         await pilot.press("down", "space")
 
     assert snap_compare(make_app(), run_before=outcome, terminal_size=SIZE)
+
+
+def test_supervisor_board(snap_compare) -> None:  # noqa: ANN001
+    """A team lead's board: advisors with status, load against capacity (a full one in red),
+    oldest unanswered; queue depth by hub, channel and language; the charts of the last six
+    hours; the conversations past their target (client names as text)."""
+    from snapshot_app import SUPERVISOR
+
+    async def board(pilot: Pilot) -> None:
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "board", None) is not None, what="board")
+        await pilot.pause()
+
+    assert snap_compare(make_app(me=SUPERVISOR), run_before=board, terminal_size=SIZE)

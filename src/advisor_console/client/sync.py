@@ -49,9 +49,11 @@ _PATHS = {
     "tryon": "/api/v1/conversations/{id}/tryon",
     "tryon_outcome": "/api/v1/tryon/{id}",
     "outreach": "/api/v1/clients/{id}/outreach",
+    "whisper": "/api/v1/supervision/conversations/{id}/whisper",
+    "rules": "/api/v1/supervision/rules",
 }
 # Operations that are not a POST.
-_METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE", "tryon_outcome": "PATCH"}
+_METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE", "tryon_outcome": "PATCH", "rules": "PUT"}
 
 _REFUSAL_TEXT = {
     "claim": "Claim refused",
@@ -69,6 +71,8 @@ _REFUSAL_TEXT = {
     "tryon": "Try-on selection not sent",
     "tryon_outcome": "Try-on outcome not saved",
     "outreach": "Message to the client not sent",
+    "whisper": "Whisper not sent",
+    "rules": "Rules not changed",
 }
 
 

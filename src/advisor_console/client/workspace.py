@@ -220,7 +220,30 @@ class Workspace:
 
     def set_status(self, status: str) -> str:
         """available | busy | away | offline (away/offline hands open conversations back)."""
-        return self.sync.enqueue("advisor_status", None, {"status": status}, target=self.me.username)
+        return self.update_advisor(self.me.username, status=status)
+
+    def update_advisor(self, username: str, *, status: str | None = None, capacity: int | None = None) -> str:
+        """An advisor's status or capacity (another advisor's: team leads only)."""
+        payload = {k: v for k, v in {"status": status, "capacity": capacity}.items() if v is not None}
+        return self.sync.enqueue("advisor_status", None, payload, target=username)
+
+    # ---- team leads ---------------------------------------------------------------------------
+
+    def whisper(self, conversation_id: int, body: str) -> str:
+        """A note only the advisor holding the conversation sees."""
+        return self.sync.enqueue("whisper", conversation_id, {"body": body})
+
+    def set_rules(self, rules: dict[str, Any]) -> str:
+        """First-response targets and routing rules (only the keys given)."""
+        return self.sync.enqueue("rules", None, rules, target="rules")
+
+    async def supervision(self, what: str, **params: Any) -> dict[str, Any]:
+        """GET /supervision/{what} (board, series, rules, report) with `params`."""
+        return await self.api.get_json(f"/api/v1/supervision/{what}", params={k: v for k, v in params.items() if v is not None})
+
+    async def report_csv(self, day: str, hub: str) -> str:
+        _response, raw = await self.api.request_bytes("GET", "/api/v1/supervision/report", params={"day": day, "hub": hub, "format": "csv"})
+        return raw.decode("utf-8")
 
     def failed_sends(self) -> list[str]:
         """Keys of outbox items the server refused (kept, visibly, until retried or discarded)."""

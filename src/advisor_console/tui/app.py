@@ -87,7 +87,29 @@ class AdvisorApp(App[None]):
     # ---- lifecycle ------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
+        if self.workspace.me.role.value == "supervisor":
+            from .screens.supervisor import SupervisorScreen
+
+            return SupervisorScreen(self.workspace)  # team leads start on the board
         return WorkspaceScreen(self.workspace)
+
+    def action_workspace(self) -> None:
+        """From the board to the workspace (a team lead can answer too), and back."""
+        below = next((s for s in self.screen_stack if isinstance(s, WorkspaceScreen)), None)
+        if below is None:
+            self.push_screen(WorkspaceScreen(self.workspace))
+
+    def action_board(self) -> None:
+        """The team lead's board; the server refuses it to anyone else (said in a toast)."""
+        from .screens.supervisor import SupervisorScreen
+
+        if self.workspace.me.role.value != "supervisor":
+            self.notify("The board is for team leads (supervisors): your role cannot open it.", severity="warning", timeout=5)
+            return
+        if isinstance(self.screen, WorkspaceScreen) and any(isinstance(s, SupervisorScreen) for s in self.screen_stack):
+            self.pop_screen()
+        elif not isinstance(self.screen, SupervisorScreen):
+            self.push_screen(SupervisorScreen(self.workspace))
 
     def on_mount(self) -> None:
         state = self.workspace.state
@@ -129,7 +151,7 @@ class AdvisorApp(App[None]):
         if changes is None:
             return
         for screen in self.screen_stack:
-            if isinstance(screen, WorkspaceScreen):
+            if getattr(screen, "FOLLOWS_STATE", False):
                 screen.post_message(StateChanged(changes))
 
     def action_help(self) -> None:

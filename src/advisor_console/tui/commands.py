@@ -52,6 +52,7 @@ WORKSPACE_COMMANDS = [
     ("tryon_send", "Send try-on selection", "Send the pieces chosen to try to the client of the open conversation (shift+t in the lookbook)"),
     ("today", "Today: my due tasks", "Calls, follow-ups and appointments due today, overdue first, in your time and hers (ctrl+y)"),
     ("call_list", "Call list: clients to contact…", "A segment (bought lately, VIC tier, line, no contact for N days, birthday) filtered by consent and her monthly cap (ctrl+k)"),
+    ("app.board", "Supervisor: the team board", "Team leads: every advisor's load, queues by hub, channel and language, late conversations, charts; reassign, monitor, whisper (ctrl+w back)"),
     ("new_task", "New task for this client…", "A call, a follow-up, an appointment in store or by video, due in your time and hers (a)"),
     ("focus_client", "Client 360: focus (sort purchases, edit notes)", "Move to the client's profile: s sorts her purchases, e edits the notes (i)"),
     ("tryon_outcome", "Try-on: what she kept…", "Record what the open conversation's client kept and sent back from her latest try-on selection"),

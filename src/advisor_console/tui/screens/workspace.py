@@ -51,6 +51,7 @@ TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to 
 
 
 class WorkspaceScreen(Screen[None]):
+    FOLLOWS_STATE = True  # the app posts it every StateChanged
     BINDINGS = SCREEN_BINDINGS
     AUTO_FOCUS = "#queue-list"  # not the search box: the first keys are queue keys
     COMMANDS = {WorkspaceCommands, LookbookCommands}

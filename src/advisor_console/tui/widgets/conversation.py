@@ -63,6 +63,8 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
             body = m.body
             if kind == "call_note":
                 kind, body = "note", _call_prefix(m.attachments) + body
+            elif kind == "whisper":  # a team lead's note to the advisor holding it
+                kind, body = "note", f"Whisper to {names.get(m.whisper_to or '', m.whisper_to or 'the advisor')} (no one else sees it): {body}"
             if m.subject and kind == "inbound":
                 body = f"Subject: {m.subject}\n{body}"
             quote = _quote_of(m.attachments, names, client_name)
