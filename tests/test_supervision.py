@@ -248,3 +248,14 @@ def test_day_report_and_csv(live_server: LiveServer) -> None:
         rows = list(csv.DictReader(io.StringIO(r.text)))
         assert rows[0]["hub"] == "TYO" and int(rows[0]["purchases_attributed"]) == report["purchases_attributed"] and int(rows[0]["resolved"]) == report["resolved"]
         assert_error(sup.get("/api/v1/supervision/report", params={"day": "yesterday", "hub": "TYO"}), 422, "invalid_request")
+
+
+def test_targets_typed_by_a_team_lead() -> None:
+    import pytest
+
+    from advisor_console.tui.screens.supervisor import parse_targets
+
+    assert parse_targets("chat=2m whatsapp=15m email=4h phone=600 video=1m30s") == {"chat": 120, "whatsapp": 900, "email": 14400, "phone": 600, "video": 90}
+    for bad, why in (("fax=1m", "not a channel"), ("chat=soon", "a time like"), ("chat=0s", "between 1 second"), ("", "at least one")):
+        with pytest.raises(ValueError, match=why):
+            parse_targets(bad)

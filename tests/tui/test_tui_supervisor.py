@@ -102,6 +102,11 @@ async def test_board_shows_the_server_figures_and_actions_reach_it(live_server: 
         # Routing on from the board; the report exported as CSV.
         await pilot.press("o")
         await wait_until(pilot, lambda: not ws.state.pending and sup.get("/api/v1/supervision/rules").json()["routing"]["enabled"] is True, what="routing on")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen), what="targets prompt")
+        await pilot.press("ctrl+a", "ctrl+k", *"chat=3m email=1h30m", "enter")
+        await wait_until(pilot, lambda: not ws.state.pending and sup.get("/api/v1/supervision/rules").json()["first_response_targets"]["email"] == 5400, what="targets on the server")
+        assert sup.get("/api/v1/supervision/rules").json()["first_response_targets"]["chat"] == 180
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, TextPromptScreen), what="report day")
         await pilot.press("enter")

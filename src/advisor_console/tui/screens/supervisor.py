@@ -91,6 +91,7 @@ class SupervisorScreen(Screen[None]):
     BINDINGS = [
         Binding("h", "cycle_hub", "Hub", id="supervisor.hub"),
         Binding("o", "toggle_routing", "Routing on/off", id="supervisor.routing"),
+        Binding("t", "edit_targets", "Targets", id="supervisor.targets"),
         Binding("x", "export_report", "Export report", id="supervisor.export"),
         Binding("ctrl+w", "app.workspace", "Workspace", id="supervisor.workspace"),
         Binding("f1,question_mark", "app.help", "Help", id="supervisor.help"),
@@ -294,6 +295,29 @@ class SupervisorScreen(Screen[None]):
         self.notify(f"Routing {'on: new conversations are offered to advisors' if enabled else 'off: they wait in the queue'}.", timeout=4)
         self._draw()
 
+    def action_edit_targets(self) -> None:
+        """First-response targets per channel, typed as `chat=2m whatsapp=15m email=4h`."""
+        current = ((self.rules or {}).get("first_response_targets") or (self.board or {}).get("first_response_targets") or {})
+        shown = " ".join(f"{k}={seconds(v)}" for k, v in current.items())
+
+        def check(text: str) -> str | None:
+            try:
+                parse_targets(text)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if text:
+                targets = parse_targets(text)
+                self.workspace.set_rules({"first_response_targets": targets})
+                if self.rules is not None:
+                    self.rules.setdefault("first_response_targets", {}).update(targets)
+                self.notify("Targets changed: " + " · ".join(f"{k} {seconds(v)}" for k, v in targets.items()), timeout=4)
+                self._stale = True
+
+        self.app.push_screen(TextPromptScreen("First-response targets", "Per channel, e.g. chat=2m whatsapp=15m email=4h phone=10m video=5m", shown, check=check), done)
+
     def action_export_report(self) -> None:
         hub = self.hub or self.workspace.me.hub
         today = aware(self.app.clock()).astimezone(hub_zone(hub)).date().isoformat()
@@ -317,6 +341,39 @@ class SupervisorScreen(Screen[None]):
         path.write_text(text, encoding="utf-8")
         self.last_export = path
         self.notify(f"Report saved: {path}", markup=False, timeout=8)
+
+
+def parse_targets(text: str) -> dict[str, int]:
+    """"chat=2m email=4h" -> {"chat": 120, "email": 14400}; ValueError with a sentence."""
+    out: dict[str, int] = {}
+    units = {"s": 1, "m": 60, "h": 3600}
+    for part in text.split():
+        channel, _, value = part.partition("=")
+        if channel not in CHANNEL_NAMES:
+            raise ValueError(f"{channel!r} is not a channel ({', '.join(CHANNEL_NAMES)}).")
+        value = value.strip().lower()
+        try:
+            amount = sum(int(chunk[:-1]) * units[chunk[-1]] for chunk in _chunks(value)) if value and not value.isdigit() else int(value)
+        except (ValueError, KeyError):
+            raise ValueError(f"{part!r}: a time like 90s, 2m, 4h or 1h30m.") from None
+        if not 1 <= amount <= 7 * 86400:
+            raise ValueError(f"{part!r}: between 1 second and 7 days.")
+        out[channel] = amount
+    if not out:
+        raise ValueError("Give at least one channel=time.")
+    return out
+
+
+def _chunks(value: str) -> list[str]:
+    chunks, current = [], ""
+    for ch in value:
+        current += ch
+        if not ch.isdigit():
+            chunks.append(current)
+            current = ""
+    if current:
+        raise ValueError(value)
+    return chunks
 
 
 def _check_day(text: str) -> str | None:
