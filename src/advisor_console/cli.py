@@ -345,6 +345,57 @@ def logout(server: Annotated[Optional[str], typer.Option("--server", envvar="ADV
 
 
 @app.command()
+def record(
+    out: Annotated[Path, typer.Option("--out", help="The JSONL file to write (docs/recording-format.md).")],
+    database_url: DatabaseOpt = None,
+    conversation: Annotated[Optional[int], typer.Option("--conversation", help="One conversation, whole.")] = None,
+    advisor: Annotated[Optional[str], typer.Option("--advisor", help="Only this advisor's part of the window (a shift).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="ISO 8601 time with an offset, e.g. 2026-11-23T09:00+09:00.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="ISO 8601 time with an offset.")] = None,
+    no_mask: Annotated[bool, typer.Option("--no-mask", help="Keep client personal data (for the house's own use only).")] = False,
+) -> None:
+    """Export a conversation, or a time window (--since/--until, optionally one --advisor's
+    shift), from the event log to a recording (JSONL); client personal data masked with
+    stable pseudonyms unless --no-mask."""
+    from datetime import datetime
+
+    from .server.db import make_engine, normalise_url
+    from .server.errors import ApiError
+    from .server.recording import recording_lines
+    from sqlmodel import Session
+
+    def when(value: Optional[str], name: str) -> Optional[datetime]:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            _fail(f"--{name} {value!r} is not an ISO 8601 time (e.g. 2026-11-23T09:00+09:00).", code=2)
+        if parsed.tzinfo is None:  # type: ignore[possibly-undefined]
+            _fail(f"--{name} needs a UTC offset (e.g. 2026-11-23T09:00+09:00).", code=2)
+        return parsed  # type: ignore[possibly-undefined]
+
+    url = database_url or default_database_url()
+    start, end = when(since, "since"), when(until, "until")
+    engine = make_engine(normalise_url(url))
+    try:
+        with Session(engine) as session:
+            lines = list(recording_lines(session, conversation_id=conversation, advisor=advisor, since=start, until=end, mask=not no_mask, source=_redact(url)))
+    except ApiError as err:
+        _fail(err.message, code=2)
+    except Exception as exc:  # noqa: BLE001 - an unreachable or unmigrated database: say so
+        _fail(f"Cannot read {_redact(url)}: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}", code=2)
+    finally:
+        engine.dispose()
+    try:
+        out.write_text("".join(lines), encoding="utf-8")  # type: ignore[possibly-undefined]
+    except OSError as exc:
+        _fail(f"Cannot write {out}: {exc.strerror or exc}.", code=2)
+    events = json.loads(lines[0])["events"]  # type: ignore[possibly-undefined]
+    typer.echo(f"Recorded {events} events to {out}" + (" (NOT masked)" if no_mask else ", client data masked"))
+
+
+@app.command()
 def replay(
     file: Annotated[Path, typer.Argument(help="A recording (JSONL, see docs/recording-format.md).")],
     speed: Annotated[float, typer.Option("--speed", min=0.5, max=16, help="Playback speed, 0.5 to 16 (x real time).")] = 1.0,

@@ -15,9 +15,10 @@ from .deps import ServerState
 from .eventlog import EventBus, LogTail, listen_postgres
 from .background import BackgroundLoop
 from .limits import Limits, LimitsMiddleware
+from .trainer_masking import TrainerMasking
 from .presence import listen_postgres as listen_presence
 from .presence import postgres_notifier
-from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, replies, supervision
+from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, recordings, replies, supervision
 
 DEFAULT_TOKEN_TTL = 12 * 3600
 
@@ -61,8 +62,9 @@ def create_app(
     )
     app.state.server = state
     errors.install(app)
+    app.add_middleware(TrainerMasking, engine=engine)  # trainers see client data masked, always
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
-    for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence, supervision):
+    for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence, supervision, recordings):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/api/v1/health", tags=["meta"], responses={429: errors.ERROR_RESPONSES[429]})

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from ..domain import events as ev
 from ..domain.models import (
+    Client360,
     HUBS,
     MAX_TRYON_SIZES,
     Advisor,
@@ -620,3 +621,15 @@ def list_tasks(
     ]
     nxt = encode_task_cursor(items[-1].due, items[-1].id) if len(rows) > limit else None
     return items, nxt
+
+
+def client_360(session: Session, client: ClientRow) -> Client360:
+    """Everything the house knows about a client (GET /clients/{id}, recordings)."""
+    purchases = session.execute(select(PurchaseRow).where(PurchaseRow.client_id == client.id).order_by(PurchaseRow.at.desc())).scalars().all()
+    tasks = session.execute(select(TaskRow).where(TaskRow.client_id == client.id, TaskRow.done.is_(False)).order_by(TaskRow.due)).scalars().all()
+    return Client360(
+        **client.to_model().model_dump(),
+        purchases=[p.to_model() for p in purchases],
+        tasks=[t.to_model() for t in tasks],
+        **client_extras(session, client),
+    )

@@ -53,6 +53,7 @@ def current_advisor(
         adv = session.get(AdvisorRow, row.advisor_id)
         if adv is None:
             raise ApiError(401, "unauthorized", "This account no longer exists.")
+        request.state.advisor_role = adv.role  # for the trainer's masking (server/trainer_masking.py)
         return adv.to_model()
 
 

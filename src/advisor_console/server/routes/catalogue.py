@@ -14,7 +14,7 @@ from ...domain.models import HUBS, Client, Client360, ClientNotesIn, Page, Produ
 from .. import clienteling, images, search, services
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, require
 from ..errors import ApiError
-from ..tables import ProductRow, PurchaseRow, TaskRow
+from ..tables import ProductRow
 from .conversations import Id, IdempotencyKey, _decode_cursor, _encode_cursor, write
 
 router = APIRouter(prefix="/api/v1", tags=["clients", "tasks", "products"])
@@ -35,14 +35,7 @@ def get_client(client_id: Id, advisor: CurrentAdvisor, session: ReadSession, sta
     with Session(state.write_engine) as audit_session:
         services.audit(audit_session, advisor.username, "client.view", client_id)
         audit_session.commit()
-    purchases = session.execute(select(PurchaseRow).where(PurchaseRow.client_id == client_id).order_by(PurchaseRow.at.desc())).scalars().all()
-    tasks = session.execute(select(TaskRow).where(TaskRow.client_id == client_id, TaskRow.done.is_(False)).order_by(TaskRow.due)).scalars().all()
-    return Client360(
-        **client.to_model().model_dump(),
-        purchases=[p.to_model() for p in purchases],
-        tasks=[t.to_model() for t in tasks],
-        **clienteling.client_extras(session, client),
-    )
+    return clienteling.client_360(session, client)
 
 
 @router.post("/clients/{client_id}/notes", response_model=Client)
