@@ -174,3 +174,44 @@ async def test_nothing_is_written_anywhere(tmp_path: Path, _isolated_dirs: Path)
     assert written == [], written
     assert path.read_bytes() == before
     assert not any(name.startswith("fake-ws-") for name in os.listdir(tmp_path))
+
+
+async def test_record_then_replay_shows_the_live_session(live_server: Any, make_workspace: Any, tmp_path: Path) -> None:
+    """A live session against the real server (claim, reply, note), recorded with
+    `advisor-console record`, replayed to its end: the thread pane shows the same lines."""
+    from advisor_console.config import Settings
+    from advisor_console.tui.app import AdvisorApp
+
+    ws = make_workspace("advisor")
+    app = AdvisorApp(ws, Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: ws.state.connection == "live", what="live")
+        await pilot.press("2")
+        await pilot.pause()
+        conv = next(c for c in app.screen.queue.conversations() if c.status.value == "queued")
+        await open_conversation(pilot, conv.id)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: ws.state.conversations[conv.id].assignee == "advisor" and not ws.state.pending, what="claimed")
+        await pilot.press("r", *"Good evening, how may I help?", "ctrl+s")
+        await wait_until(pilot, lambda: not ws.state.pending, what="sent")
+        await pilot.press("escape", "n", *"Prefers loafers", "ctrl+s")
+        await wait_until(pilot, lambda: not ws.state.pending, what="note sent")
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        live_lines = screen_text(app).splitlines()
+
+    out = tmp_path / "session.jsonl"
+    result = subprocess.run([sys.executable, "-m", "advisor_console.cli", "record", "--database-url", live_server.database_url, "--conversation", str(conv.id), "--no-mask", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    replay = ReplayApp(load_recording(out), speed=16, play=False)
+    async with replay.run_test(size=SIZE) as pilot:
+        await pilot.press("G", "1")
+        await open_conversation(pilot, conv.id)
+        await pilot.pause(0.3)
+        replay_lines = screen_text(replay).splitlines()
+    # The thread (centre pane) from its title down to the composer: the same lines.
+    def thread(lines: list[str]) -> list[str]:
+        return [line.split("││")[1].rstrip() for line in lines[2:30] if line.count("││") >= 2]
+
+    assert "Good evening, how may I help?" in "\n".join(thread(replay_lines)) and "Prefers loafers" in "\n".join(thread(replay_lines))
+    assert thread(replay_lines) == thread(live_lines)
