@@ -198,3 +198,18 @@ def test_supervisor_board(snap_compare) -> None:  # noqa: ANN001
         await pilot.pause()
 
     assert snap_compare(make_app(me=SUPERVISOR), run_before=board, terminal_size=SIZE)
+
+
+def test_replay_at_the_end(snap_compare, tmp_path) -> None:  # noqa: ANN001
+    """The fixed session replayed (advisor-console replay) to its end, Yuki Tanaka's thread
+    open: the same panes as live, the replay's bar, no composer (read-only)."""
+    from advisor_console.replay.player import load_recording
+    from advisor_console.tui.replay import ReplayApp
+    from test_tui_replay import write_recording
+
+    async def to_the_end(pilot: Pilot) -> None:
+        await pilot.press("G", "1", "j", "enter")
+        await pilot.pause()
+
+    app = ReplayApp(load_recording(write_recording(tmp_path / "r.jsonl")), play=False)
+    assert snap_compare(app, run_before=to_the_end, terminal_size=SIZE)

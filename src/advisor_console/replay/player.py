@@ -128,6 +128,8 @@ def viewer_for(recording: Recording) -> Advisor:
 class ReplayWorkspace(Workspace):
     """A Workspace fed by a Player: no server, nothing written (an in-memory cache)."""
 
+    replaying = True  # old messages ring no bell and raise no toast
+
     def __init__(self, recording: Recording) -> None:
         super().__init__(api=None, cache=LocalCache(Path(":memory:")), me=viewer_for(recording))  # type: ignore[arg-type]
         self.recording = recording
