@@ -45,6 +45,7 @@ CONVERSATION_SNOOZED = "conversation.snoozed"
 CONVERSATION_TRANSFERRED = "conversation.transferred"
 CONVERSATION_UPDATED = "conversation.updated"
 CONVERSATION_WOKEN = "conversation.woken"  # a snooze ran out: back in the queue
+MESSAGE_DELIVERY = "message.delivery"  # an outbound message's delivery changed: {"conversation", "message"}
 CONVERSATION_ROUTED = "conversation.routed"  # routing offered it to an advisor: {"conversation", "to"}
 SUPERVISION_RULES_UPDATED = "supervision.rules_updated"  # targets and routing rules (team leads only)
 MESSAGE_SCHEDULED = "message.scheduled"  # {"conversation", "scheduled": ScheduledMessage}
@@ -69,6 +70,7 @@ CONVERSATION_EVENTS = frozenset(
         CONVERSATION_UPDATED,
         CONVERSATION_WOKEN,
         CONVERSATION_ROUTED,
+        MESSAGE_DELIVERY,
         MESSAGE_SCHEDULED,
         MESSAGE_UNSCHEDULED,
     }

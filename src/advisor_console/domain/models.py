@@ -302,6 +302,7 @@ class Message(_Model):
     subject: str | None = None  # email
     scheduled_id: int | None = None  # sent by the server at a time the advisor chose
     whisper_to: str | None = None  # a whisper: the advisor it is for
+    delivery_error: str | None = None  # delivery "failed": why
 
 
 class ConversationSummary(_Model):

@@ -122,6 +122,12 @@ def apply(state: WorkspaceState, event: Event | Mapping[str, Any]) -> WorkspaceS
         if etype == ev.CONVERSATION_CREATED:
             state.complete_threads.add(conv.id)
             state.threads.setdefault(conv.id, [])
+        if etype == ev.MESSAGE_DELIVERY:
+            updated = Message.model_validate(data["message"])
+            thread = state.threads.get(conv.id, [])
+            for i, m in enumerate(thread):
+                if m.id == updated.id:
+                    thread[i] = updated
         if etype == ev.MESSAGE_CREATED:
             message = Message.model_validate(data["message"])
             if message.id not in state.message_ids:

@@ -23,8 +23,9 @@ BATCH = 200
 
 
 class BackgroundLoop:
-    def __init__(self, state: ServerState, period: float = 1.0) -> None:
+    def __init__(self, state: ServerState, period: float = 1.0, senders: list[Any] | None = None) -> None:
         self.state, self.period = state, period
+        self.senders = senders or []  # channel adapters sending pending replies (server/channels)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,6 +66,11 @@ class BackgroundLoop:
             self._write(lambda s, i=scheduled_id: services.send_scheduled(s, i))
             if self._stop.is_set():
                 return
+        for sender in self.senders:
+            try:
+                sender.tick()
+            except Exception:  # noqa: BLE001 - a channel down must not stop the rest
+                log.exception("channel sender")
 
     def _write(self, op: Any) -> None:
         try:

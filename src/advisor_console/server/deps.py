@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Any, Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
@@ -26,6 +26,7 @@ class ServerState:
     token_ttl_seconds: int
     presence: PresenceHub = field(default_factory=PresenceHub)  # who views/types where (not logged)
     tail: LogTail | None = None  # the newest events, shared by this process's SSE streams
+    whatsapp: Any = None  # channels.whatsapp.WhatsAppConfig when the adapter is enabled
 
 
 def server_state(request: Request) -> ServerState:

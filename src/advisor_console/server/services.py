@@ -278,7 +278,7 @@ def deliver(
         attachments=attachments,
         author=author,
         at=now,
-        delivery="internal" if kind in INTERNAL_KINDS else "sent",
+        delivery="internal" if kind in INTERNAL_KINDS else ("pending" if conv.channel in outbound_channels(session) else "sent"),
         idempotency_key=key,
         subject=subject,
         scheduled_id=scheduled_id,
@@ -288,6 +288,12 @@ def deliver(
     message = msg.to_model().model_dump(mode="json")
     _emit(session, ev.MESSAGE_CREATED, author, conv, {"message": message}, prev_assignee=holder)
     return message
+
+
+def outbound_channels(session: Session) -> frozenset[str]:
+    """Channels whose replies a real adapter sends (server/channels): those start "pending"
+    and the adapter moves them on (sent, delivered, read, or failed with the reason)."""
+    return getattr(session.get_bind(), "outbound_channels", frozenset())
 
 
 _RE_PREFIX = re.compile(r"^\s*(re|aw|sv|rif)\s*:\s*", re.IGNORECASE)

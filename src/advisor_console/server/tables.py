@@ -241,6 +241,8 @@ class MessageRow(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=600)
     scheduled_id: int | None = None
     whisper_to: str | None = Field(default=None, max_length=80)  # a whisper: the one advisor who sees it
+    external_id: str | None = Field(default=None, max_length=200, index=True)  # the channel's id (a wamid)
+    delivery_error: str | None = Field(default=None, max_length=500)  # why the channel refused it
 
     def to_model(self) -> Message:
         return Message.model_validate(self.model_dump())
