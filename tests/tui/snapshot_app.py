@@ -334,6 +334,9 @@ class FakeWorkspace(Workspace):
     def record_tryon_outcome(self, selection_id: int, kept: list[dict[str, str]], returned: list[dict[str, str]]) -> str:
         return self._enqueue("tryon_outcome", None, selection_id=selection_id, kept=kept, returned=returned)
 
+    def retry_delivery(self, message_id: int) -> str:
+        return self._enqueue("retry_delivery", None, message_id=message_id)
+
     async def supervision(self, what: str, **params: Any) -> dict[str, Any]:
         return {"board": BOARD, "series": SERIES, "rules": RULES}[what]
 

@@ -51,6 +51,7 @@ _PATHS = {
     "outreach": "/api/v1/clients/{id}/outreach",
     "whisper": "/api/v1/supervision/conversations/{id}/whisper",
     "rules": "/api/v1/supervision/rules",
+    "retry_delivery": "/api/v1/messages/{id}/retry",
 }
 # Operations that are not a POST.
 _METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE", "tryon_outcome": "PATCH", "rules": "PUT"}
@@ -73,6 +74,7 @@ _REFUSAL_TEXT = {
     "outreach": "Message to the client not sent",
     "whisper": "Whisper not sent",
     "rules": "Rules not changed",
+    "retry_delivery": "Not sent again",
 }
 
 

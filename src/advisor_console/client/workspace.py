@@ -229,6 +229,10 @@ class Workspace:
 
     # ---- team leads ---------------------------------------------------------------------------
 
+    def retry_delivery(self, message_id: int) -> str:
+        """Send again a reply the channel refused (delivery "failed")."""
+        return self.sync.enqueue("retry_delivery", None, {}, target=str(message_id))
+
     def whisper(self, conversation_id: int, body: str) -> str:
         """A note only the advisor holding the conversation sees."""
         return self.sync.enqueue("whisper", conversation_id, {"body": body})

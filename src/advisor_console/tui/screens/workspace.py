@@ -44,7 +44,7 @@ from .signin import SignInScreen
 # Actions that change a conversation (not offered to roles that may only read).
 WRITE_ACTIONS = frozenset({
     "claim", "reply", "note", "resolve", "snooze", "transfer", "snooze_prompt", "transfer_prompt", "reopen",
-    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome",
+    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome", "retry_delivery",
 })  # fmt: skip
 PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets after 30)
 TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
@@ -506,6 +506,17 @@ class WorkspaceScreen(Screen[None]):
     def _create_task(self, client_id: int, kind: str, title: str, due: datetime, **appointment: str | None) -> None:
         self.workspace.create_task(client_id, kind, title, aware(due).isoformat(), **appointment)
         self.notify(f"Task planned for {self._hub_time(due)}.", timeout=3)
+
+    def action_retry_delivery(self) -> None:
+        """Send again the open conversation's replies the channel refused."""
+        conv_id = self.open_id
+        failed = [m for m in self.workspace.state.threads.get(conv_id, []) if m.kind.value == "reply" and m.delivery == "failed"] if conv_id is not None else []
+        if not failed:
+            self.notify("No refused reply in this conversation.", timeout=3)
+            return
+        for m in failed:
+            self.workspace.retry_delivery(m.id)
+        self.notify(f"{len(failed)} repl{'y' if len(failed) == 1 else 'ies'} sent again.", timeout=3)
 
     def action_lookbook_filters(self) -> None:
         if not self.lookbook_open:

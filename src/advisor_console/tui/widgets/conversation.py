@@ -57,7 +57,7 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
         author = client_name if kind == "inbound" else names.get(m.author, m.author)
         # A message's block only changes with the day (its time shows a date on other days)
         # and the names: kept, so reopening a long thread does not rebuild it.
-        memo_key = (m.id, author, me_hub, today, client_name)
+        memo_key = (m.id, author, me_hub, today, client_name, m.delivery)
         block = memo.get(memo_key) if memo is not None else None
         if block is None:
             body = m.body
@@ -68,7 +68,9 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
             if m.subject and kind == "inbound":
                 body = f"Subject: {m.subject}\n{body}"
             quote = _quote_of(m.attachments, names, client_name)
-            block = Block(key=f"m{m.id}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote)
+            # Delivery as the channel reports it (a channel without receipts stays "sent": no mark).
+            status = f"delivery:{m.delivery}:{m.delivery_error or ''}" if kind == "reply" and m.delivery in ("pending", "delivered", "read", "failed") else ""
+            block = Block(key=f"m{m.id}:{m.delivery}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote, status=status)
             if memo is not None:
                 if len(memo) > 50_000:
                     memo.clear()

@@ -106,6 +106,12 @@ def _head_parts(block: Block) -> list[tuple[str, str]]:
     parts.append((f" · {block.time}", "thread--time"))
     if block.status == "sending":
         parts.append(("  sending…", "thread--pending"))
+    elif block.status.startswith("delivery:"):  # the channel's word on a sent reply
+        state, _, reason = block.status[9:].partition(":")
+        if state == "failed":
+            parts.append((f"  ✗ failed: {safe_line(reason)} (palette: retry)", "thread--error"))
+        else:
+            parts.append(({"pending": "  ◌ sending", "sent": "  ✓ sent", "delivered": "  ✓✓ delivered", "read": "  ✓✓ read"}.get(state, ""), "thread--pending" if state == "pending" else "thread--time"))
     elif block.status.startswith("scheduled"):
         parts.append((f"  ⏱ {block.status}", "thread--pending"))
     elif block.status:
