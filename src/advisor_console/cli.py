@@ -231,14 +231,25 @@ def serve(
     database_url: DatabaseOpt = None,
     token_ttl: Annotated[int, typer.Option("--token-ttl", help="Seconds a sign-in token stays valid.")] = 12 * 3600,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    smtp_port: Annotated[Optional[int], typer.Option("--smtp-port", help="Receive client email on this SMTP port (with ADVISOR_CONSOLE_SMTP_* for the relay replies leave through).")] = None,
 ) -> None:
-    """Run the server (HTTP API, event log, SSE). Prints the URL it listens on; stops cleanly on SIGTERM."""
+    """Run the server (HTTP API, event log, SSE; channels enabled by ADVISOR_CONSOLE_WHATSAPP_*
+    and ADVISOR_CONSOLE_SMTP_*). Prints the URL it listens on; stops cleanly on SIGTERM."""
+    from dataclasses import replace
+
     from .server.app import create_app
+    from .server.channels.email import EmailConfig
     from .server.runner import serve_forever
 
     url = database_url or default_database_url()
+    email = EmailConfig.from_env()
+    if smtp_port is not None:
+        if not 0 < smtp_port < 65536:
+            _fail(f"--smtp-port {smtp_port} is not a port (1-65535).", code=2)
+        email = replace(email or EmailConfig(), smtp_port=smtp_port)
+        typer.echo(f"Receiving client email on smtp://{email.smtp_host}:{smtp_port}")
     try:
-        application = create_app(url, token_ttl_seconds=token_ttl)
+        application = create_app(url, token_ttl_seconds=token_ttl, email=email)
     except Exception as exc:  # a bad URL or an unreachable database: say so, no traceback
         _fail(f"Cannot open the database {_redact(url)}: {type(exc).__name__}: {exc}".splitlines()[0])
     serve_forever(application, host, port, log_level=log_level)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from .eventlog import EventBus, LogTail, listen_postgres
 from .background import BackgroundLoop
 from .limits import Limits, LimitsMiddleware
 from .trainer_masking import TrainerMasking
+from .channels.email import EmailConfig, EmailSender, start_smtp
 from .channels.whatsapp import WhatsAppConfig, WhatsAppSender
 from .presence import listen_postgres as listen_presence
 from .presence import postgres_notifier
@@ -32,6 +34,7 @@ def create_app(
     limits: Limits | None = None,
     background_period: float = 1.0,
     whatsapp: WhatsAppConfig | None = None,
+    email: EmailConfig | None = None,
 ) -> FastAPI:
     url = normalise_url(database_url)
     if run_migrations:
@@ -41,12 +44,16 @@ def create_app(
     bus.install(engine)
     state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine, events.sse_frame))
     state.whatsapp = whatsapp or WhatsAppConfig.from_env()
-    sender = None
+    email = email or EmailConfig.from_env()
+    senders: list[Any] = []
     if state.whatsapp is not None:
-        # WhatsApp replies start "pending" and the sender moves them on.
-        for e in (engine, state.write_engine):
-            e.outbound_channels = frozenset({"whatsapp"})  # type: ignore[attr-defined]
-        sender = WhatsAppSender(state.whatsapp, state.write_engine, engine)
+        senders.append(WhatsAppSender(state.whatsapp, state.write_engine, engine))
+    if email is not None and email.relay_host:
+        senders.append(EmailSender(email, state.write_engine, engine))
+    # Replies on channels with a sender start "pending"; the sender moves them on.
+    outbound = frozenset(ch for ch, on in (("whatsapp", state.whatsapp is not None), ("email", bool(email and email.relay_host))) if on)
+    for e in (engine, state.write_engine):
+        e.outbound_channels = outbound  # type: ignore[attr-defined]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,11 +62,14 @@ def create_app(
             listen_postgres(url, bus, stop)
             state.presence.notify_peers = postgres_notifier(engine)
             listen_presence(url, state.presence, stop)
-        background = BackgroundLoop(state, period=background_period, senders=[sender] if sender else [])  # snooze wake-ups, scheduled sends, channels
+        background = BackgroundLoop(state, period=background_period, senders=senders)  # snooze wake-ups, scheduled sends, channels
         background.start()
+        smtp = start_smtp(email, state.write_engine) if email is not None and email.smtp_port else None
         yield
+        if smtp is not None:
+            smtp.stop()
         background.stop()
-        if sender is not None:
+        for sender in senders:
             sender.close()
         stop.set()
         bus.notify()  # let open streams notice the shutdown

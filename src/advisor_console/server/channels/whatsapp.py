@@ -32,16 +32,14 @@ import httpx
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ...domain import events as ev
 from ...domain.models import Advisor, Channel, InboundContact, InboundIn, Role
 from .. import services
 from ..errors import ApiError
 from ..tables import AdvisorRow, ClientRow, ConversationRow, MessageRow
+from .delivery import ORDER, advance, set_delivery
 
 log = logging.getLogger(__name__)
 ENV = "ADVISOR_CONSOLE_WHATSAPP_"
-# A status only moves forward (a late "delivered" never undoes "read").
-ORDER = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
 @dataclass(frozen=True)
@@ -71,11 +69,11 @@ def signature_ok(config: WhatsAppConfig, body: bytes, header: str | None) -> boo
     return hmac.compare_digest(expected, header[7:].strip().lower())
 
 
-def channel_account(session: Session) -> Advisor:
-    """The service account (role channel) the adapter writes as: created when missing."""
-    row = session.execute(select(AdvisorRow).where(AdvisorRow.username == "channel-whatsapp")).scalar_one_or_none()
+def channel_account(session: Session, username: str = "channel-whatsapp", name: str = "WhatsApp Cloud API") -> Advisor:
+    """The service account (role channel) an adapter writes as: created when missing."""
+    row = session.execute(select(AdvisorRow).where(AdvisorRow.username == username)).scalar_one_or_none()
     if row is None:
-        row = AdvisorRow(username="channel-whatsapp", name="WhatsApp Cloud API", hub="FLR", languages=[], role=Role.channel.value, capacity=0, password_hash="!")
+        row = AdvisorRow(username=username, name=name, hub="FLR", languages=[], role=Role.channel.value, capacity=0, password_hash="!")
         session.add(row)
         session.flush()
     return row.to_model()
@@ -138,39 +136,17 @@ def receive(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
     return {"messages": created, "duplicates": duplicates, "statuses": statuses}
 
 
-def set_delivery(session: Session, row: MessageRow, state: str, error: str | None = None) -> None:
-    """Move an outbound message's delivery and tell every workstation (message.delivery)."""
-    row.delivery, row.delivery_error = state, error
-    session.add(row)
-    session.flush()
-    conv = session.get(ConversationRow, row.conversation_id)
-    if conv is not None:
-        services._emit(session, ev.MESSAGE_DELIVERY, "channel-whatsapp", conv, {"message": row.to_model().model_dump(mode="json")})
-
-
 def update_status(session: Session, wamid: str, state: str, errors: Any = None) -> bool:
     if state not in ORDER or not wamid:
         return False
     row = session.execute(select(MessageRow).where(MessageRow.external_id == wamid, MessageRow.kind == "reply")).scalar_one_or_none()
-    if row is None or (ORDER.get(row.delivery, 0) >= ORDER[state] and state != "failed") or row.delivery == state:
+    if row is None:
         return False
     reason = None
     if state == "failed":
         first = (errors or [{}])[0] if isinstance(errors, list) and errors else {}
         reason = f"{first.get('title') or 'refused by WhatsApp'}" + (f" (code {first.get('code')})" if first.get("code") else "")
-    set_delivery(session, row, state, reason)
-    return True
-
-
-def retry(session: Session, actor: Advisor, message_id: int) -> tuple[int, dict[str, Any]]:
-    row = session.get(MessageRow, message_id)
-    if row is None or row.kind != "reply":
-        raise ApiError(404, "not_found", "There is no such reply.")
-    services.visible_conversation(session, actor, row.conversation_id)
-    if row.delivery != "failed":
-        raise ApiError(409, "not_failed", f"This reply is {row.delivery}, not failed: nothing to retry.")
-    set_delivery(session, row, "pending")
-    return 200, row.to_model().model_dump(mode="json")
+    return advance(session, row, state, reason, actor="channel-whatsapp")
 
 
 class WhatsAppSender:
@@ -197,7 +173,7 @@ class WhatsAppSender:
                 row = session.get(MessageRow, i)
                 if row is not None and row.delivery == "pending":
                     row.external_id = w or row.external_id
-                    set_delivery(session, row, st, e)
+                    set_delivery(session, row, st, e, actor="channel-whatsapp")
                 return 200, {}
 
             services.run_write(self.write_engine, store)

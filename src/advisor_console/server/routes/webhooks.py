@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from .. import services
-from ..channels import whatsapp
+from ..channels import delivery, whatsapp
 from ..deps import STAFF, CurrentAdvisor, State, require
 from ..errors import ApiError
 from .conversations import Id, IdempotencyKey, write
@@ -59,4 +59,4 @@ def retry_message(message_id: Id, advisor: CurrentAdvisor, state: State, idempot
     """Send a failed reply again (its delivery goes back to pending)."""
     require(advisor, *STAFF)
     fp = services.request_hash("retry", message_id)
-    return write(state, advisor, idempotency_key, fp, lambda s: whatsapp.retry(s, advisor, message_id))
+    return write(state, advisor, idempotency_key, fp, lambda s: delivery.retry(s, advisor, message_id))
