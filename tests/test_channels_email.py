@@ -118,6 +118,17 @@ def test_mail_in_threaded_and_replies_out_with_headers(mail_server: tuple[LiveSe
         _send(port, answer)
         _wait(lambda: any(m["body"] == "Yes please, until Friday." for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"]), "the answer in the thread")
 
+        # A mail asking for a call: a callback task for her advisor.
+        ask = EmailMessage()
+        ask["From"] = f"Anna Keller {tag} <anna.{tag}@example.org>"
+        ask["To"] = "advisors@maison.test"
+        ask["Subject"] = "Re: The Siena tote in sand"
+        ask["Message-ID"] = f"<ask-{tag}@example.org>"
+        ask.set_content("Could you call me back this afternoon?")
+        _send(port, ask)
+        tasks = _wait(lambda: [t for t in sup.get(f"/api/v1/clients/{conv['client_id']}").json()["tasks"] if t["kind"] == "callback"], "the callback task")
+        assert tasks[0]["title"] == f"Call back Anna Keller {tag}: asked by email"
+
 
 def test_html_only_and_unreadable_mail(mail_server: tuple[LiveServer, int]) -> None:
     server, port = mail_server

@@ -49,6 +49,9 @@ class Settings(BaseModel):
     # Product pictures: auto (the terminal's graphics where it has them, else colour
     # half-blocks; text with NO_COLOR), graphics, blocks or text.
     images: Literal["auto", "graphics", "blocks", "text"] = "auto"
+    # Click-to-call: a URL ("tel:{phone}", "sip:{phone}@pbx.example") opened by the system,
+    # or a command ("softphone --dial {phone}") run without a shell.
+    click_to_call: str = "tel:{phone}"
     # Simulated clients in the embedded demo: messages per minute (0 = off).
     demo_rate: float = 6.0
     demo_seed: int = 7

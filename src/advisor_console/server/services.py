@@ -588,12 +588,17 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
 
 
 def _inbound_client(session: Session, body: InboundIn) -> ClientRow:
-    if body.client_id is not None:
-        client = session.get(ClientRow, body.client_id)
+    return client_for(session, body.client_id, body.contact)
+
+
+def client_for(session: Session, client_id: int | None, contact: Any) -> ClientRow:
+    """The client a channel speaks of: by id, else by the contact's email or phone, else a
+    new client from the contact."""
+    if client_id is not None:
+        client = session.get(ClientRow, client_id)
         if client is None:
-            raise ApiError(422, "unknown_client", f"There is no client {body.client_id}.")
+            raise ApiError(422, "unknown_client", f"There is no client {client_id}.")
         return client
-    contact = body.contact
     if contact is None:
         raise ApiError(422, "invalid_request", "Give client_id or contact.")
     for column, value in ((ClientRow.email, contact.email), (ClientRow.phone, contact.phone)):

@@ -37,6 +37,7 @@ from sqlmodel import Session
 from ...domain.models import Channel, InboundContact, InboundIn
 from .. import services
 from ..tables import ClientRow, ConversationRow, MessageRow
+from . import phone
 from .delivery import set_delivery
 from .whatsapp import channel_account
 
@@ -190,7 +191,13 @@ def receive(session: Session, mail: dict[str, Any]) -> dict[str, Any]:
         if mail["attachments"]:
             row.attachments = mail["attachments"]
         session.add(row)
-    return {"duplicate": False, "conversation_id": result["conversation_id"]}
+    callback = None
+    if phone.asks_for_a_call(f"{mail['subject'] or ''}\n{mail['body']}"):
+        conv = session.get(ConversationRow, result["conversation_id"])
+        her = session.get(ClientRow, result["client_id"])
+        if her is not None:
+            callback = phone.request_callback(session, her, account.username, "asked by email", advisor_id=conv.assignee_id if conv else None)
+    return {"duplicate": False, "conversation_id": result["conversation_id"], "callback": callback}
 
 
 class SmtpHandler:

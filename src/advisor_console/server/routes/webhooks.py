@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from pydantic import Field
+from sqlmodel import Session
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from ...domain.models import InboundContact, InTime, Role, _Model
 from .. import services
-from ..channels import delivery, whatsapp
+from ..channels import delivery, phone, whatsapp
 from ..deps import STAFF, CurrentAdvisor, State, require
 from ..errors import ApiError
 from .conversations import Id, IdempotencyKey, write
@@ -60,3 +65,24 @@ def retry_message(message_id: Id, advisor: CurrentAdvisor, state: State, idempot
     require(advisor, *STAFF)
     fp = services.request_hash("retry", message_id)
     return write(state, advisor, idempotency_key, fp, lambda s: delivery.retry(s, advisor, message_id))
+
+
+class CallbackIn(_Model):
+    client_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    contact: InboundContact | None = None
+    when: InTime | None = None  # when she wants the call (default: in 30 minutes)
+    note: str = Field(default="asked to be called", max_length=500)
+
+
+@router.post("/api/v1/callbacks", status_code=201)
+def request_callback(body: CallbackIn, advisor: CurrentAdvisor, state: State) -> JSONResponse:
+    """A client asks to be called back (the chat page, a channel adapter): a callback task
+    for her, due when she said (or in 30 minutes). Channel accounts only."""
+    require(advisor, Role.channel)
+
+    def op(session: Session) -> tuple[int, dict[str, Any]]:
+        client = services.client_for(session, body.client_id, body.contact)
+        return 201, phone.request_callback(session, client, advisor.username, body.note, due=body.when)
+
+    status, result = services.run_write(state.write_engine, op)
+    return JSONResponse(result, status_code=status)

@@ -44,7 +44,7 @@ from .signin import SignInScreen
 # Actions that change a conversation (not offered to roles that may only read).
 WRITE_ACTIONS = frozenset({
     "claim", "reply", "note", "resolve", "snooze", "transfer", "snooze_prompt", "transfer_prompt", "reopen",
-    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome", "retry_delivery",
+    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome", "retry_delivery", "call_client",
 })  # fmt: skip
 PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets after 30)
 TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
@@ -506,6 +506,24 @@ class WorkspaceScreen(Screen[None]):
     def _create_task(self, client_id: int, kind: str, title: str, due: datetime, **appointment: str | None) -> None:
         self.workspace.create_task(client_id, kind, title, aware(due).isoformat(), **appointment)
         self.notify(f"Task planned for {self._hub_time(due)}.", timeout=3)
+
+    def action_call_client(self) -> None:
+        """Click-to-call the open conversation's client (the `click_to_call` setting), unless
+        she refused phone calls; then shift+L logs the call."""
+        conv = self.open_summary()
+        client = self.workspace.cached_client_360(conv.client_id) if conv is not None else None
+        if client is None or not client.phone:
+            self.notify("No phone number for this client.", severity="warning", timeout=4)
+            return
+        if client.consent.get("phone") is False:
+            self.notify(f"{safe_line(client.name)} does not want to be called (no consent for phone).", severity="warning", markup=False, timeout=6)
+            return
+        try:
+            how = click_to_call(self.app.settings.click_to_call, client.phone)
+        except (OSError, ValueError) as exc:
+            self.notify(f"Click-to-call failed: {exc}", severity="error", markup=False, timeout=6)
+            return
+        self.notify(f"Calling {safe_line(client.name)} ({how}); shift+L logs the call.", markup=False, timeout=6)
 
     def action_retry_delivery(self) -> None:
         """Send again the open conversation's replies the channel refused."""
@@ -999,3 +1017,25 @@ class WorkspaceScreen(Screen[None]):
     @on(Lookbook.Closed)
     def _lookbook_closed(self) -> None:
         self.close_lookbook()
+
+
+def click_to_call(template: str, phone: str) -> str:
+    """Place a call with the configured handler: a URL opened by the system, or a command
+    run without a shell (the number is one argument, only + and digits). Says how."""
+    import re
+    import shlex
+    import subprocess
+    import webbrowser
+
+    number = "+" + "".join(ch for ch in phone if ch.isdigit()) if phone.strip().startswith("+") else "".join(ch for ch in phone if ch.isdigit())
+    if len(number.strip("+")) < 5:
+        raise ValueError(f"{phone!r} is not a phone number")
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", template.strip()):
+        url = template.strip().replace("{phone}", number)
+        webbrowser.open(url)
+        return url
+    args = [part.replace("{phone}", number) for part in shlex.split(template)]
+    if not args:
+        raise ValueError("click_to_call is empty")
+    subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return args[0]
