@@ -66,3 +66,14 @@ def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
     assert body["error"]["code"] == code, body
     assert body["error"]["message"]
     return body
+
+
+def wait_for(predicate: Any, what: str = "a condition", timeout: float = 15.0) -> Any:
+    """Poll `predicate` until it returns something truthy (returned), or fail saying what."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

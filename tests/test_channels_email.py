@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 
 from advisor_console.server.channels.email import EmailConfig, html_to_text
 from conftest import LiveServer, start_live_server
-from support import api_client, free_port
+from support import api_client, wait_for, free_port
 
 
 class Relay:
@@ -58,14 +58,6 @@ def _send(port: int, mail: EmailMessage) -> None:
         smtp.send_message(mail)
 
 
-def _wait(predicate: Any, what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _conversation_of(sup: Any, name: str) -> dict[str, Any] | None:
@@ -87,7 +79,7 @@ def test_mail_in_threaded_and_replies_out_with_headers(mail_server: tuple[LiveSe
     _send(port, first)
     _send(port, first)  # redelivered: kept once
     with api_client(server, "supervisor") as sup, api_client(server, "advisor") as adv:
-        conv = _wait(lambda: _conversation_of(sup, f"Anna Keller {tag}"), "the conversation")
+        conv = wait_for(lambda: _conversation_of(sup, f"Anna Keller {tag}"), "the conversation")
         detail = sup.get(f"/api/v1/conversations/{conv['id']}").json()
         inbound = [m for m in detail["messages"] if m["kind"] == "inbound"]
         assert len(inbound) == 1
@@ -100,11 +92,11 @@ def test_mail_in_threaded_and_replies_out_with_headers(mail_server: tuple[LiveSe
         sup.post(f"/api/v1/conversations/{conv['id']}/transfer", json={"to_advisor": "advisor"}).raise_for_status()
         reply = adv.post(f"/api/v1/conversations/{conv['id']}/messages", json={"body": "Dear Anna, it is. Shall I hold one?"}).json()
         assert reply["delivery"] == "pending"
-        out = _wait(lambda: next((m for m in relay[0].mails if "Shall I hold one?" in m.get_content()), None), "the mail at the relay")
+        out = wait_for(lambda: next((m for m in relay[0].mails if "Shall I hold one?" in m.get_content()), None), "the mail at the relay")
         assert out["In-Reply-To"] == f"<first-{tag}@example.org>" and f"<first-{tag}@example.org>" in out["References"]
         assert out["Subject"] == "Re: The Siena tote in sand" and out["To"].addresses[0].addr_spec == f"anna.{tag}@example.org"
         assert out["Message-ID"].endswith("@maison.test>")
-        _wait(lambda: next((m for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"] if m["id"] == reply["id"] and m["delivery"] == "sent"), None), "sent")
+        wait_for(lambda: next((m for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"] if m["id"] == reply["id"] and m["delivery"] == "sent"), None), "sent")
 
         # She answers from another address, replying to our mail: the same conversation.
         answer = EmailMessage()
@@ -116,7 +108,7 @@ def test_mail_in_threaded_and_replies_out_with_headers(mail_server: tuple[LiveSe
         answer["References"] = f"<first-{tag}@example.org> {out['Message-ID']}"
         answer.set_content("Yes please, until Friday.")
         _send(port, answer)
-        _wait(lambda: any(m["body"] == "Yes please, until Friday." for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"]), "the answer in the thread")
+        wait_for(lambda: any(m["body"] == "Yes please, until Friday." for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"]), "the answer in the thread")
 
         # A mail asking for a call: a callback task for her advisor.
         ask = EmailMessage()
@@ -126,7 +118,7 @@ def test_mail_in_threaded_and_replies_out_with_headers(mail_server: tuple[LiveSe
         ask["Message-ID"] = f"<ask-{tag}@example.org>"
         ask.set_content("Could you call me back this afternoon?")
         _send(port, ask)
-        tasks = _wait(lambda: [t for t in sup.get(f"/api/v1/clients/{conv['client_id']}").json()["tasks"] if t["kind"] == "callback"], "the callback task")
+        tasks = wait_for(lambda: [t for t in sup.get(f"/api/v1/clients/{conv['client_id']}").json()["tasks"] if t["kind"] == "callback"], "the callback task")
         assert tasks[0]["title"] == f"Call back Anna Keller {tag}: asked by email"
 
 
@@ -140,7 +132,7 @@ def test_html_only_and_unreadable_mail(mail_server: tuple[LiveServer, int]) -> N
     mail.set_content("<div>Line one<br>Line <i>two</i></div><ul><li>a</li><li>b</li></ul><style>p{}</style>", subtype="html")
     _send(port, mail)
     with api_client(server, "supervisor") as sup:
-        conv = _wait(lambda: _conversation_of(sup, f"Bo {tag}"), "the conversation")
+        conv = wait_for(lambda: _conversation_of(sup, f"Bo {tag}"), "the conversation")
         body = [m for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"] if m["kind"] == "inbound"][0]["body"]
         assert "<" not in body and "Line one\nLine two" in body and "• a" in body and "p{}" not in body
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:

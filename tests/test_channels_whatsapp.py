@@ -24,7 +24,7 @@ import pytest
 
 from advisor_console.server.channels.whatsapp import WhatsAppConfig
 from conftest import LiveServer, start_live_server
-from support import api_client, assert_error
+from support import api_client, wait_for, assert_error
 
 SECRET = "app-secret-for-tests"
 
@@ -101,14 +101,6 @@ def _message(sender: str, wamid: str, **content: Any) -> dict[str, Any]:
     return {"contacts": [{"profile": {"name": "Sora Aoki"}, "wa_id": sender}], "messages": [{"from": sender, "id": wamid, "timestamp": str(int(time.time())), **content}]}
 
 
-def _wait(predicate: Any, what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_verification_handshake_and_signatures(wa_server: LiveServer) -> None:
@@ -145,7 +137,7 @@ def test_messages_in_once_replies_out_with_statuses_and_a_retry(wa_server: LiveS
         sup.post(f"/api/v1/conversations/{adv_conv}/transfer", json={"to_advisor": "advisor"}).raise_for_status()
         reply = adv.post(f"/api/v1/conversations/{adv_conv}/messages", json={"body": "Good afternoon, Ms Aoki."}).json()
         assert reply["delivery"] == "pending"
-        sent = _wait(lambda: next((m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == reply["id"] and m["delivery"] == "sent"), None), "sent")
+        sent = wait_for(lambda: next((m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == reply["id"] and m["delivery"] == "sent"), None), "sent")
         request = graph.requests[-1]
         assert request["path"] == "/v21.0/1098765/messages" and request["auth"] == "Bearer graph-token"
         assert request["body"] == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": sender, "type": "text", "text": {"preview_url": False, "body": "Good afternoon, Ms Aoki."}}
@@ -158,12 +150,12 @@ def test_messages_in_once_replies_out_with_statuses_and_a_retry(wa_server: LiveS
         # Refused by WhatsApp: failed with the reason; retried once it accepts again.
         graph.refuse.add(sender)
         second = adv.post(f"/api/v1/conversations/{adv_conv}/messages", json={"body": "Shall I hold a pair?"}).json()
-        failed = _wait(lambda: next((m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == second["id"] and m["delivery"] == "failed"), None), "failed")
+        failed = wait_for(lambda: next((m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == second["id"] and m["delivery"] == "failed"), None), "failed")
         assert "Message undeliverable" in failed["delivery_error"] and "131026" in failed["delivery_error"]
         assert_error(adv.post(f"/api/v1/messages/{reply['id']}/retry"), 409, "not_failed")
         graph.refuse.clear()
         assert adv.post(f"/api/v1/messages/{second['id']}/retry").json()["delivery"] == "pending"
-        _wait(lambda: next((m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == second["id"] and m["delivery"] == "sent"), None), "sent after retry")
+        wait_for(lambda: next((m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == second["id"] and m["delivery"] == "sent"), None), "sent after retry")
         # A status "failed" from WhatsApp keeps its reason too.
         _post(wa_server, _webhook({"statuses": [{"id": _wamid(wa_server, second["id"]), "status": "failed", "errors": [{"code": 131047, "title": "Re-engagement message"}]}]})).raise_for_status()
         again = next(m for m in sup.get(f"/api/v1/conversations/{adv_conv}").json()["messages"] if m["id"] == second["id"])

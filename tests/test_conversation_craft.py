@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from support import api_client as _client, assert_error as _error
+from support import wait_for, api_client as _client, assert_error as _error
 from conftest import BOTH_DATABASES, LiveServer, start_live_server
 
 
@@ -63,14 +63,6 @@ def _last_seq(sup: httpx.Client) -> int:
         after = page["last_seq"]
 
 
-def _wait_for(predicate: Any, timeout: float = 8.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _set_columns(server: LiveServer, conv_id: int, **values: Any) -> None:
@@ -168,9 +160,9 @@ def test_snooze_wakes_and_scheduled_reply_is_sent(live_server: LiveServer) -> No
         assert [s["id"] for s in c.get(f"/api/v1/conversations/{cid}/scheduled").json()["items"]] == [scheduled["id"]]
         assert all(m["body"] != body["body"] for m in c.get(f"/api/v1/conversations/{cid}").json()["messages"])
 
-        woken = _wait_for(lambda: (d := c.get(f"/api/v1/conversations/{cid}").json())["status"] == "assigned" and d)
+        woken = wait_for(lambda: (d := c.get(f"/api/v1/conversations/{cid}").json())["status"] == "assigned" and d)
         assert woken["snoozed_until"] is None and woken["assignee"] == adv["username"]
-        detail = _wait_for(lambda: (d := c.get(f"/api/v1/conversations/{cid}").json()) and any(m["body"] == body["body"] for m in d["messages"]) and d)
+        detail = wait_for(lambda: (d := c.get(f"/api/v1/conversations/{cid}").json()) and any(m["body"] == body["body"] for m in d["messages"]) and d)
         sent = [m for m in detail["messages"] if m["body"] == body["body"]]
         assert len(sent) == 1 and sent[0]["scheduled_id"] == scheduled["id"] and sent[0]["author"] == adv["username"] and sent[0]["kind"] == "reply"
         assert datetime.fromisoformat(sent[0]["at"]) >= send_at
@@ -203,7 +195,7 @@ def test_snoozed_queue_conversation_wakes_to_the_queue_and_inbound_wakes_too(liv
         # A snooze with no assignee left (handed back to the queue) wakes to "queued".
         c.post(f"/api/v1/conversations/{cid}/snooze", json={"until": (_now() + timedelta(seconds=0.5)).isoformat()}).raise_for_status()
         _set_columns(live_server, cid, assignee_id=None)
-        _wait_for(lambda: c.get(f"/api/v1/conversations/{cid}").json()["status"] == "queued")
+        wait_for(lambda: c.get(f"/api/v1/conversations/{cid}").json()["status"] == "queued")
 
 
 def test_scheduled_message_validation_and_cancel(live_server: LiveServer) -> None:
@@ -250,7 +242,7 @@ def test_two_processes_send_each_scheduled_message_once(live_server: LiveServer)
         with _client(live_server, adv["username"]) as c:
             send_at = (_now() + timedelta(seconds=1)).isoformat()
             ids = [c.post(f"/api/v1/conversations/{cid}/messages", json={"body": f"note {i}", "send_at": send_at}).json()["id"] for i in range(5)]
-            _wait_for(lambda: not c.get(f"/api/v1/conversations/{cid}/scheduled").json()["items"])
+            wait_for(lambda: not c.get(f"/api/v1/conversations/{cid}/scheduled").json()["items"])
             time.sleep(1.2)
             messages = c.get(f"/api/v1/conversations/{cid}").json()["messages"]
         assert sorted(m["scheduled_id"] for m in messages if m["scheduled_id"]) == sorted(ids)
