@@ -13,12 +13,16 @@ a sequence must not be breakable by what a client writes.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
+from .format import aware
 from .safe import safe_line
 
 # Terminals known to turn OSC 9 into a desktop notification.
 _OSC9_TERMINALS = ("iTerm.app", "WezTerm", "ghostty", "vscode")
+STALE = timedelta(minutes=10)  # older client messages (a catch-up) ring no bell
+STALE = timedelta(minutes=10)  # older client messages (a catch-up) ring no bell
 MAX_TOASTS = 3  # per burst; more become one summary toast
 
 
@@ -61,6 +65,8 @@ class Notifier:
             message = next((m for m in reversed(state.threads.get(cid, [])) if m.id == mid), None)
             if message is None or message.kind.value != "inbound":
                 continue
+            if aware(message.at) < aware(self.screen.app.clock()) - STALE:
+                continue  # caught up after a while away: in the unread counts, not a ringing bell
             hits.append((conv, message))
         if not hits:
             return
