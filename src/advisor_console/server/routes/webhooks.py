@@ -28,7 +28,7 @@ def _config(state: object) -> whatsapp.WhatsAppConfig:
     return config
 
 
-@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+@router.get("/webhooks/whatsapp", response_model=None, responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "hub.challenge, echoed"}})
 def whatsapp_verify(
     state: State,
     mode: str = Query("", alias="hub.mode", max_length=40),
