@@ -17,7 +17,7 @@ from .background import BackgroundLoop
 from .limits import Limits, LimitsMiddleware
 from .presence import listen_postgres as listen_presence
 from .presence import postgres_notifier
-from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, replies
+from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, replies, webchat
 
 DEFAULT_TOKEN_TTL = 12 * 3600
 
@@ -62,7 +62,7 @@ def create_app(
     app.state.server = state
     errors.install(app)
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
-    for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence):
+    for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence, webchat):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/api/v1/health", tags=["meta"], responses={429: errors.ERROR_RESPONSES[429]})
