@@ -280,7 +280,8 @@ def start(session: Session, token: str | None, body: VisitorSessionIn) -> tuple[
         row.current_page, row.current_since = body.page, now
         change = change or "viewed"
     if body.sku:
-        change = _view(session, row, body.sku, now) or change
+        viewed = _view(session, row, body.sku, now)
+        change = change or viewed  # "arrived" (on that product) says more than "viewed"
     if change:
         _emit(session, row, change)
     else:
