@@ -374,8 +374,8 @@ def post_message(session: Session, visitor_id: int, text: str) -> tuple[int, dic
     new_conversation = conv_id not in (row.conversation_ids or [])
     if new_conversation:
         row.conversation_ids = [*(row.conversation_ids or []), conv_id]
-    if row.invitation_status == "accepted":
-        _assign_to_inviter(session, row)
+    if row.invitation_status == "accepted" and row.invitation_at is not None and now - row.invitation_at < NEW_VISIT_AFTER:
+        _assign_to_inviter(session, row)  # this visit's chat; a later visit goes to the queue
     if new_conversation:
         _emit(session, row, "chat")
     else:
