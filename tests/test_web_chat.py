@@ -272,6 +272,14 @@ def test_her_email_links_her_to_the_existing_client_and_her_chat_moves_there(liv
         assert conv["client_id"] == client_id and conv["client_name"] == name and conv["vic_tier"] == tier
     seen = _live(live_server, session["visitor_id"])
     assert seen is not None and seen["client_id"] == client_id and seen["label"] == name and seen["vic"] and seen["returning"]
+    # Another, unknown email: a new client takes her chat; the client she was linked to keeps its email.
+    other = f"{uuid.uuid4().hex[:8]}@example.net"
+    assert visitor.post("/api/v1/visitor/identify", json={"email": other, "name": "Someone Else"}).status_code == 200
+    with api_client(live_server, "advisor") as adv:
+        assert adv.get(f"/api/v1/clients/{client_id}").json()["email"] == email
+        moved = adv.get(f"/api/v1/conversations/{conv_id}").json()
+        assert moved["client_id"] != client_id and moved["client_name"] == "Someone Else"
+        assert adv.get(f"/api/v1/clients/{moved['client_id']}").json()["email"] == other
     visitor.close()
     # A new email: her anonymous client takes it, with the name she gave.
     newcomer, s2 = _visitor(live_server)

@@ -103,7 +103,7 @@ def _visitor(session: Session, visitor_id: int) -> WebVisitorRow:
 
 def to_visitor(session: Session, row: WebVisitorRow, now: datetime | None = None) -> Visitor:
     client = session.get(ClientRow, row.client_id) if row.client_id else None
-    invitation = _invitation(session, row)
+    invitation = invitation_of(session, row)
     tier = client.vic_tier if client else "none"
     return Visitor(
         id=row.id or 0,
@@ -127,7 +127,7 @@ def to_visitor(session: Session, row: WebVisitorRow, now: datetime | None = None
     )
 
 
-def _invitation(session: Session, row: WebVisitorRow) -> VisitorInvitation | None:
+def invitation_of(session: Session, row: WebVisitorRow) -> VisitorInvitation | None:
     if row.invitation_status is None or row.invited_by_id is None or row.invitation_at is None:
         return None
     adv = session.get(AdvisorRow, row.invited_by_id)
@@ -239,7 +239,7 @@ def _session_answer(session: Session, row: WebVisitorRow, token: str) -> dict[st
         name=client.name if client is not None and client.email else None,
         linked=bool(client is not None and client.email),
         messages=history(session, row),
-        invitation=_invitation(session, row),
+        invitation=invitation_of(session, row),
         last_seq=top,
     ).model_dump(mode="json")
 
@@ -336,11 +336,13 @@ def ping(session: Session, visitor_id: int, page: str | None) -> tuple[int, dict
     return 204, {}
 
 
-def _anonymous_client(session: Session, row: WebVisitorRow) -> ClientRow:
+def _new_client(session: Session, row: WebVisitorRow, name: str, email: str | None = None) -> ClientRow:
+    """A client made from the chat page: locale and hub from her browser's locale."""
     parts = row.locale.replace("_", "-").split("-")
     country = parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else "ZZ"
     client = ClientRow(
-        name=f"Web visitor {row.id}",
+        name=name,
+        email=email,
         locale=row.locale,
         country=country,
         hub=hub_for_country(country),
@@ -364,7 +366,7 @@ def post_message(session: Session, visitor_id: int, text: str) -> tuple[int, dic
     row = _visitor(session, visitor_id)
     client = session.get(ClientRow, row.client_id) if row.client_id else None
     if client is None:
-        client = _anonymous_client(session, row)
+        client = _new_client(session, row, f"Web visitor {row.id}")
         row.client_id = client.id
     _, result = services.inbound(
         session, WEB_CHANNEL, InboundIn(channel=Channel.chat, client_id=client.id, body=text, language=language_of_locale(row.locale))
@@ -411,7 +413,8 @@ def identify(session: Session, visitor_id: int, email: str, name: str | None) ->
         if current is not None and current.id != found.id:
             _move_conversations(session, row, current, found)
         row.client_id, row.known_client = found.id, True
-    elif current is not None:
+    elif current is not None and current.email is None and not row.known_client:
+        # Her anonymous client takes the email and the name she gave.
         fields = {"email": email, "name": name or current.name}
         current.email, current.name = fields["email"], fields["name"]
         session.add(current)
@@ -421,23 +424,11 @@ def identify(session: Session, visitor_id: int, email: str, name: str | None) ->
             if conv is not None:
                 services._emit(session, ev.CONVERSATION_UPDATED, VISITOR_ACTOR, conv, {"fields": {"client_name": current.name}})
     else:
-        parts = row.locale.replace("_", "-").split("-")
-        country = parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else "ZZ"
-        client = ClientRow(
-            name=name or email.split("@", 1)[0],
-            email=email,
-            locale=row.locale,
-            country=country,
-            hub=hub_for_country(country),
-            preferred_channel="chat",
-            consent={},
-            sizes={},
-            taste={},
-            currency="EUR",
-        )
-        session.add(client)
-        session.flush()
-        row.client_id = client.id
+        # A new client (a client she was linked to before keeps its email).
+        client = _new_client(session, row, name or email.split("@", 1)[0], email)
+        if current is not None:
+            _move_conversations(session, row, current, client)
+        row.client_id, row.known_client = client.id, False
     row.last_seen_at, row.live = utcnow(), True
     _emit(session, row, "linked")
     # Never the stored client's name: an email is no proof of who she is.
@@ -462,7 +453,7 @@ def answer_invitation(session: Session, visitor_id: int, accept: bool) -> tuple[
     if accept:
         _assign_to_inviter(session, row)
     _emit(session, row, "invitation_accepted" if accept else "invitation_dismissed")
-    invitation = _invitation(session, row)
+    invitation = invitation_of(session, row)
     assert invitation is not None
     return 200, invitation.model_dump(mode="json")
 

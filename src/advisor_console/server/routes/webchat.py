@@ -173,7 +173,7 @@ def _frame(event: str, data: object, seq: int | None = None) -> str:
 def _poll(state: ServerState, visitor_id: int, cursor: int):  # type: ignore[no-untyped-def]
     with Session(state.engine) as session:
         messages, last, row = webchat.stream_poll(session, visitor_id, cursor)
-        invitation = webchat._invitation(session, row) if row is not None else None
+        invitation = webchat.invitation_of(session, row) if row is not None else None
         return messages, last, list(row.conversation_ids or []) if row is not None else None, invitation
 
 
