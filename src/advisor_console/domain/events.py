@@ -28,6 +28,11 @@ the advisor's hub, say) still knows everything the queue shows. Specific payload
                           follow-up task, in the same transaction)
 - tryon.updated           {"client_id": int, "selection": TryonSelection}: what she kept and
                           returned (with task.updated: the follow-up done, its outcome)
+- visitor.updated         {"visitor": Visitor, "change": "arrived"|"viewed"|"linked"|"chat"|
+                          "invited"|"invitation_accepted"|"invitation_dismissed"|"left"}: a
+                          website visitor (server/webchat.py); about no conversation, so every
+                          reader sees it. Heartbeats are not logged: "left" comes when her page
+                          has been silent for VISITOR_TTL seconds.
 
 Not in the log: `presence` (who is viewing or typing in a conversation) reaches the
 stream with no sequence number; it is folded like a local event and never cached.
@@ -56,6 +61,7 @@ TASK_CREATED = "task.created"  # {"client_id", "task": Task}
 TASK_UPDATED = "task.updated"  # {"client_id", "task": Task}
 TRYON_CREATED = "tryon.created"  # {"client_id", "selection": TryonSelection}
 TRYON_UPDATED = "tryon.updated"  # {"client_id", "selection": TryonSelection}
+VISITOR_UPDATED = "visitor.updated"  # {"visitor": Visitor, "change": str}
 CLIENT_EVENTS = frozenset({CLIENT_UPDATED, TASK_CREATED, TASK_UPDATED, TRYON_CREATED, TRYON_UPDATED})
 
 CONVERSATION_EVENTS = frozenset(

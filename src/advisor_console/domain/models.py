@@ -634,3 +634,111 @@ class Page(BaseModel, Generic[T]):
 class EventsPage(_Model):
     events: list[Event]
     last_seq: int
+
+
+# ---- web chat ---------------------------------------------------------------------------
+# The client-facing chat page (/chat) and the live visitors of the website (issue 10).
+# See server/webchat.py.
+
+
+class VisitorView(_Model):
+    """A product a visitor viewed."""
+
+    sku: str
+    name: str
+    at: datetime
+
+
+class VisitorInvitation(_Model):
+    advisor: str  # username
+    advisor_name: str
+    message: str
+    status: Literal["pending", "accepted", "dismissed"]
+    at: datetime
+
+
+class Visitor(_Model):
+    """A visitor of the website, as advisors see her (GET /api/v1/visitors, visitor.updated)."""
+
+    id: int
+    label: str  # the client's name once linked, else "Visitor <id>"
+    client_id: int | None = None
+    vic_tier: str = "none"
+    vic: bool = False
+    returning: bool = False  # seen on an earlier visit, or linked to a client who existed before
+    visits: int = 1
+    locale: str = "en"
+    first_seen_at: datetime
+    last_seen_at: datetime
+    live: bool = True  # her page reported within the last VISITOR_TTL seconds
+    current_page: str | None = None
+    current_sku: str | None = None
+    current_product: str | None = None
+    since: datetime  # on the current page/product since
+    viewed: list[VisitorView] = Field(default_factory=list)  # newest first
+    conversation_id: int | None = None
+    invitation: VisitorInvitation | None = None
+
+
+class VisitorList(_Model):
+    items: list[Visitor]
+
+
+class VisitorSessionIn(_Model):
+    locale: str | None = Field(default=None, max_length=35)
+    page: str | None = Field(default=None, max_length=2000)
+    sku: str | None = Field(default=None, max_length=40)
+
+
+class VisitorChatMessage(_Model):
+    """A message of her conversation as the visitor sees it: hers, or an advisor's reply."""
+
+    id: int
+    conversation_id: int
+    kind: Literal["inbound", "reply"]
+    body: str
+    author_name: str  # "You" for hers, the advisor's name for a reply
+    at: datetime
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class VisitorSession(_Model):
+    """What the page gets when it starts or resumes: keep `token` (localStorage)."""
+
+    token: str
+    visitor_id: int
+    name: str | None = None  # once linked to a client
+    linked: bool = False
+    messages: list[VisitorChatMessage] = Field(default_factory=list)
+    invitation: VisitorInvitation | None = None
+    last_seq: int = 0  # resume the stream after this
+
+
+class VisitorMessageIn(_Model):
+    body: str = Field(min_length=1)
+
+
+class VisitorTypingIn(_Model):
+    typing: bool
+
+
+class VisitorViewIn(_Model):
+    sku: str = Field(min_length=1, max_length=40)
+    page: str | None = Field(default=None, max_length=2000)
+
+
+class VisitorPingIn(_Model):
+    page: str | None = Field(default=None, max_length=2000)
+
+
+class VisitorIdentifyIn(_Model):
+    email: str = Field(min_length=3, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+
+
+class VisitorInvitationIn(_Model):
+    accept: bool
+
+
+class VisitorInviteIn(_Model):
+    message: str | None = Field(default=None, max_length=500)

@@ -21,7 +21,7 @@ from .channels.email import EmailConfig, EmailSender, start_smtp
 from .channels.whatsapp import WhatsAppConfig, WhatsAppSender
 from .presence import listen_postgres as listen_presence
 from .presence import postgres_notifier
-from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, recordings, replies, supervision, webhooks
+from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, recordings, replies, supervision, webchat, webhooks
 
 DEFAULT_TOKEN_TTL = 12 * 3600
 
@@ -85,7 +85,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(TrainerMasking, engine=engine)  # trainers see client data masked, always
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
-    for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence, supervision, recordings, webhooks):
+    for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence, supervision, recordings, webhooks, webchat):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 
     @app.get("/api/v1/health", tags=["meta"], responses={429: errors.ERROR_RESPONSES[429]})

@@ -1,7 +1,8 @@
 """The server's background loop (a thread started in the app's lifespan): wakes snoozed
-conversations whose time came, sends scheduled messages that are due, and expires
-presence. Each change runs in its own write transaction that re-checks its row under the
-log's write lock, so several server processes on one database do each change once."""
+conversations whose time came, sends scheduled messages that are due, expires presence,
+and logs the departure of website visitors whose page went silent (webchat.sweep). Each
+change runs in its own write transaction that re-checks its row under the log's write
+lock, so several server processes on one database do each change once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from . import services
+from . import services, webchat
 from .deps import ServerState
 from .eventlog import utcnow
 from .tables import ConversationRow, ScheduledMessageRow
@@ -58,6 +59,9 @@ class BackgroundLoop:
             due = session.execute(
                 select(ScheduledMessageRow.id).where(ScheduledMessageRow.send_at <= now).order_by(ScheduledMessageRow.send_at, ScheduledMessageRow.id).limit(BATCH)
             ).scalars().all()
+            visitors_left = webchat.any_to_sweep(session, now)
+        if visitors_left:  # pages silent for webchat.VISITOR_TTL: log their departure
+            self._write(webchat.sweep)
         for conv_id in snoozed:
             self._write(lambda s, c=conv_id: services.wake_due(s, c))
             if self._stop.is_set():

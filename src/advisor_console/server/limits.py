@@ -3,7 +3,8 @@
 A pure ASGI middleware (it must not buffer the SSE responses it passes through). Bodies are
 read up to the limit and handed on unchanged; anything over it is refused with 413, invalid
 UTF-8 or over-deep JSON with 400, and a token that sends too fast gets 429 with
-Retry-After. Every refusal is in the contract's error shape.
+Retry-After (on the paths that need no token, ANONYMOUS_PATHS: an IP address). Every
+refusal is in the contract's error shape.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ class Limits:
     # Token bucket per bearer token: sustained rate and burst.
     requests_per_second: float = 50.0
     burst: int = 200
+    # Per client IP address, for what needs no token: starting a web-chat visitor session.
+    anonymous_per_second: float = 1.0
+    anonymous_burst: int = 60
+
+
+# Paths that anyone may call without a token (limited per IP address).
+ANONYMOUS_PATHS = ("/api/v1/visitor/session",)
 
 
 class _Buckets:
@@ -101,6 +109,7 @@ class LimitsMiddleware:
     def __init__(self, app: ASGIApp, limits: Limits) -> None:
         self.app, self.limits = app, limits
         self.buckets = _Buckets(limits.requests_per_second, limits.burst)
+        self.anonymous = _Buckets(limits.anonymous_per_second, limits.anonymous_burst)
 
     async def _refuse(self, send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         body = json.dumps(error_body(code, message)).encode()
@@ -113,12 +122,15 @@ class LimitsMiddleware:
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         auth = headers.get(b"authorization", b"")
+        wait, who = 0.0, "this token"
         if auth[:7].lower() == b"bearer ":
             wait = self.buckets.take(token_digest(auth[7:].decode("latin-1").strip()))
-            if wait > 0:
-                retry = str(max(1, int(wait + 0.999))).encode()
-                await self._refuse(send, 429, "rate_limited", "Too many requests for this token; slow down.", [(b"retry-after", retry)])
-                return
+        elif scope.get("path") in ANONYMOUS_PATHS:
+            wait, who = self.anonymous.take("ip:" + str((scope.get("client") or ("?",))[0])), "this address"
+        if wait > 0:
+            retry = str(max(1, int(wait + 0.999))).encode()
+            await self._refuse(send, 429, "rate_limited", f"Too many requests for {who}; slow down.", [(b"retry-after", retry)])
+            return
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
             await self._refuse(send, 422, "nul_character", "Text may not contain the NUL character (U+0000).")
             return

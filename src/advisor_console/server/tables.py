@@ -350,3 +350,32 @@ class SettingRow(SQLModel, table=True):
     __tablename__ = "setting"
     key: str = Field(primary_key=True, max_length=60)
     value: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+# ---- web chat ---------------------------------------------------------------------------------
+
+
+class WebVisitorRow(SQLModel, table=True):
+    """A visitor of the website's chat page (server/webchat.py). Her token is kept hashed."""
+
+    __tablename__ = "web_visitor"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    visit_started_at: datetime = Field(sa_type=UTCDateTime)
+    visits: int = 1
+    live: bool = True
+    locale: str = Field(default="en", max_length=35)
+    client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
+    known_client: bool = False  # linked to a client who existed before her visit
+    current_page: str | None = Field(default=None, max_length=2000)
+    current_sku: str | None = Field(default=None, max_length=40)
+    current_product: str | None = None
+    current_since: datetime = Field(sa_type=UTCDateTime)
+    viewed: list[dict[str, Any]] = _json([])  # VisitorView, newest first
+    conversation_ids: list[int] = _json([])  # the conversations she wrote in from this browser
+    invited_by_id: int | None = Field(default=None, foreign_key="advisor.id")
+    invitation_status: str | None = Field(default=None, max_length=20)  # pending | accepted | dismissed
+    invitation_message: str | None = Field(default=None, max_length=500)
+    invitation_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
