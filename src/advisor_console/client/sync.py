@@ -52,6 +52,7 @@ _PATHS = {
     "whisper": "/api/v1/supervision/conversations/{id}/whisper",
     "rules": "/api/v1/supervision/rules",
     "retry_delivery": "/api/v1/messages/{id}/retry",
+    "invite": "/api/v1/visitors/{id}/invite",
 }
 # Operations that are not a POST.
 _METHODS = {"conversation_update": "PATCH", "unschedule": "DELETE", "tryon_outcome": "PATCH", "rules": "PUT"}
@@ -75,6 +76,7 @@ _REFUSAL_TEXT = {
     "whisper": "Whisper not sent",
     "rules": "Rules not changed",
     "retry_delivery": "Not sent again",
+    "invite": "Invitation not shown",
 }
 
 

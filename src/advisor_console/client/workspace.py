@@ -21,7 +21,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from ..domain import events as ev
-from ..domain.models import HUBS, Advisor, Attachment, CallListItem, Client360, ContactCheck, Product, ProductDetail, TaskListItem
+from ..domain.models import HUBS, Advisor, Attachment, CallListItem, Client360, ContactCheck, Product, ProductDetail, TaskListItem, Visitor
 from ..domain.queue import QueueView, unread_count, unread_mark_for
 from ..domain.reducer import Changes, WorkspaceState, apply
 from .api import ApiClient, ApiError
@@ -232,6 +232,15 @@ class Workspace:
     def retry_delivery(self, message_id: int) -> str:
         """Send again a reply the channel refused (delivery "failed")."""
         return self.sync.enqueue("retry_delivery", None, {}, target=str(message_id))
+
+    async def visitors(self) -> list[Visitor]:
+        """Who is on the website now (GET /api/v1/visitors)."""
+        data = await self.api.get_json("/api/v1/visitors")
+        return [Visitor.model_validate(v) for v in data.get("items", [])]
+
+    def invite_visitor(self, visitor_id: int, message: str | None = None) -> str:
+        """Invite a visitor to chat: her page shows it; accepting assigns her chat to me."""
+        return self.sync.enqueue("invite", None, {"message": message} if message else {}, target=str(visitor_id))
 
     def whisper(self, conversation_id: int, body: str) -> str:
         """A note only the advisor holding the conversation sees."""

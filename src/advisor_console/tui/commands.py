@@ -44,6 +44,7 @@ WORKSPACE_COMMANDS = [
     *((f"notify_scope('{scope}')", f"Notifications: {label}", f"Be told of new client messages in {label}") for scope, label in (("mine", "my conversations"), ("hub", "my hub's conversations"), ("all", "every conversation I see"))),
     *((f"notify_toggle('{name}')", f"Notifications: turn {name} on/off", f"The {name} for new client messages") for name in ("bell", "toast", "desktop")),
     ("app.help", "Help: every key", "The keys of every pane (? or F1)"),
+    ("visitors", "Live visitors on the website…", "Who is browsing what, for how long, returning or VIC; i invites her to chat (F2)"),
     ("call_client", "Call her (click-to-call)", "Dial the open conversation's client with the click_to_call handler (tel: URL or a command), unless she refused calls; then shift+L logs it"),
     ("retry_delivery", "Retry: send again what the channel refused", "Replies WhatsApp (or another channel) refused in the open conversation: ✗ failed in the thread"),
     ("retry_failed", "Retry failed sends", "Send again what the server refused (e.g. after a colleague released a claim)"),

@@ -98,4 +98,5 @@ SCREEN_BINDINGS = [
     Binding("ctrl+o", "focus_queue", "Queue", id="workspace.focus_queue", show=False),
     Binding("ctrl+y", "today", "Today", id="workspace.today", show=False),
     Binding("ctrl+k", "call_list", "Call list", id="workspace.call_list", show=False),
+    Binding("f2", "visitors", "Live visitors", id="workspace.visitors", show=False),
 ]

@@ -44,7 +44,7 @@ from .signin import SignInScreen
 # Actions that change a conversation (not offered to roles that may only read).
 WRITE_ACTIONS = frozenset({
     "claim", "reply", "note", "resolve", "snooze", "transfer", "snooze_prompt", "transfer_prompt", "reopen",
-    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome", "retry_delivery", "call_client",
+    "call_note", "tags_prompt", "cycle_priority", "quote", "retry_failed", "tryon_add", "tryon_send", "tryon_outcome", "retry_delivery", "call_client", "visitors",
 })  # fmt: skip
 PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets after 30)
 TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
@@ -506,6 +506,11 @@ class WorkspaceScreen(Screen[None]):
     def _create_task(self, client_id: int, kind: str, title: str, due: datetime, **appointment: str | None) -> None:
         self.workspace.create_task(client_id, kind, title, aware(due).isoformat(), **appointment)
         self.notify(f"Task planned for {self._hub_time(due)}.", timeout=3)
+
+    def action_visitors(self) -> None:
+        from .visitors import VisitorsScreen
+
+        self.app.push_screen(VisitorsScreen(self.workspace, self.app.clock))
 
     def action_call_client(self) -> None:
         """Click-to-call the open conversation's client (the `click_to_call` setting), unless
