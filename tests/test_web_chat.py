@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text, update
 
 from conftest import BOTH_DATABASES, LiveServer, start_live_server
-from support import api_client, assert_error
+from support import api_client, assert_error, wait_for
 
 from advisor_console.server.tables import WebVisitorRow
 
@@ -336,3 +336,28 @@ def test_bad_input_and_anonymous_rate_limit(live_server: LiveServer, seeded_temp
         assert_error(_start(limited), 429, "rate_limited")
     finally:
         limited.stop()
+
+
+def test_receipts_from_her_page_reach_the_advisors(live_server: LiveServer) -> None:
+    """Her feed carrying a reply marks it delivered; her page showing it marks it read; a
+    visitor can mark only replies of her own conversations."""
+    visitor, session = _visitor(live_server)
+    stranger, _ = _visitor(live_server)
+    conv_id = _say(visitor, "Do you ship to Osaka?")["conversation_id"]
+    with api_client(live_server, "advisor") as adv:
+        adv.post(f"/api/v1/conversations/{conv_id}/claim").raise_for_status()
+        reply = adv.post(f"/api/v1/conversations/{conv_id}/messages", json={"body": "Yes, in two days."}).json()
+
+        def delivery() -> str:
+            return next(m for m in adv.get(f"/api/v1/conversations/{conv_id}").json()["messages"] if m["id"] == reply["id"])["delivery"]
+
+        assert delivery() == "sent"
+        _stream(visitor, session["last_seq"], lambda evs: any(e == "message" and d.get("kind") == "reply" for e, d in evs))
+        wait_for(lambda: delivery() == "delivered", "delivered")
+        assert stranger.post("/api/v1/visitor/read", json={"upto": reply["id"]}).status_code == 204
+        assert delivery() == "delivered"  # not hers
+        assert visitor.post("/api/v1/visitor/read", json={"upto": reply["id"]}).status_code == 204
+        assert delivery() == "read"
+        assert visitor.post("/api/v1/visitor/read", json={"upto": 0}).status_code == 422
+    visitor.close()
+    stranger.close()

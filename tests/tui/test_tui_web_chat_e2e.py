@@ -1,7 +1,8 @@
 """End to end (issue 10): a visitor writes on the web chat page in headless Chromium
 (Debian's, driven by playwright) against the real server, while the workstation answers
 through Pilot: her message arrives in the advisor's queue, the advisor opens, claims and
-types (she sees "typing"), sends, and the answer appears on her page live."""
+types (she sees "typing"), sends, and the answer appears on her page live; her page's
+receipt comes back: the thread shows it delivered, then read."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from advisor_console.config import Settings
 from advisor_console.tui.app import AdvisorApp
 from conftest import LiveServer
-from tui_helpers import open_conversation, wait_until
+from tui_helpers import open_conversation, screen_text, wait_until
 
 CHROMIUM = os.environ.get("ADVISOR_CONSOLE_CHROMIUM", "/usr/bin/chromium")
 SIZE = (160, 48)
@@ -69,6 +70,12 @@ async def test_visitor_in_chromium_and_the_workstation_answering(live_server: Li
                 await reply.wait_for()
                 text = await reply.inner_text()
                 assert "Good evening, yes: two pairs in 37 in Ginza." in text and "Aiko Mori" in text
+                # Her page showed it: the workstation's thread says it was read, live.
+                def mine() -> Any:
+                    return next((m for m in ws.state.threads.get(conv.id, []) if m.kind.value == "reply"), None)
+
+                await wait_until(pilot, lambda: mine() is not None and mine().delivery == "read", timeout=15, what="read receipt")
+                await wait_until(pilot, lambda: "✓✓ read" in screen_text(app), what="✓✓ read in the thread")
             await context.close()
         finally:
             await browser.close()

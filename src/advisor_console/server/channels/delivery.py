@@ -47,3 +47,16 @@ def retry(session: Session, actor: Advisor, message_id: int) -> tuple[int, dict[
         raise ApiError(409, "not_failed", f"This reply is {row.delivery}, not failed: nothing to retry.")
     set_delivery(session, row, "pending", actor=actor.username)
     return 200, row.to_model().model_dump(mode="json")
+
+
+def mark_replies(session: Session, conversation_ids: list[int], state: str, *, ids: list[int] | None = None, upto: int | None = None, actor: str = "channel-chat") -> int:
+    """Receipts from a channel that has them for a batch (the web chat page: delivered when
+    her feed carries a reply, read when her page shows it): replies of her conversations,
+    by id or up to an id. Returns how many moved."""
+    from sqlalchemy import select
+
+    if not conversation_ids or (not ids and upto is None):
+        return 0
+    stmt = select(MessageRow).where(MessageRow.conversation_id.in_(conversation_ids), MessageRow.kind == "reply")
+    stmt = stmt.where(MessageRow.id.in_(ids)) if ids else stmt.where(MessageRow.id <= upto)
+    return sum(1 for row in session.execute(stmt).scalars().all() if advance(session, row, state, actor=actor))

@@ -9,7 +9,7 @@ import html
 import json
 from collections.abc import AsyncIterator
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -31,11 +31,15 @@ from ...domain.models import (
     VisitorSessionIn,
     VisitorTypingIn,
     VisitorViewIn,
+    _Model,
 )
+from pydantic import Field
+
 from .. import services, webchat
+from ..channels import delivery
 from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, ServerState, State, require
 from ..errors import ApiError
-from ..tables import ClientRow, ProductRow
+from ..tables import ClientRow, ProductRow, WebVisitorRow
 from .conversations import Id, IdempotencyKey
 from .events import _wait
 
@@ -213,10 +217,30 @@ async def _visitor_stream(request: Request, state: ServerState, visitor_id: int,
             sent_typing = typing
         if frames:
             yield "".join(frames)
+        replies = [m.id for _seq, m in messages if m.kind == "reply"]
+        if replies:  # her feed carried them: delivered (advisors see ✓✓ delivered)
+            await run_in_threadpool(services.run_write, state.write_engine, lambda s, ids=replies, cids=conversation_ids: (200, {"moved": delivery.mark_replies(s, list(cids), "delivered", ids=ids)}))
         if await request.is_disconnected():
             return
         if not await _wait(state, version, wake):
             yield ": keepalive\n\n"
+
+
+class VisitorReadIn(_Model):
+    upto: int = Field(ge=1, le=2**31 - 1)
+
+
+@router.post("/api/v1/visitor/read", status_code=204, response_class=Response)
+def post_read(body: VisitorReadIn, visitor: CurrentVisitor, state: State) -> Response:
+    """Her page showed the advisors' replies up to `upto`: they are read."""
+
+    def op(session: Session) -> tuple[int, dict[str, Any]]:
+        row = session.get(WebVisitorRow, visitor)
+        moved = delivery.mark_replies(session, list(row.conversation_ids or []) if row else [], "read", upto=body.upto)
+        return 200, {"moved": moved}
+
+    services.run_write(state.write_engine, op)
+    return Response(status_code=204)
 
 
 @router.get("/api/v1/visitor/stream", response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
