@@ -181,3 +181,37 @@ def _wamid(server: LiveServer, message_id: int) -> str:
 
 def test_without_configuration_the_webhook_says_so(live_server: LiveServer) -> None:
     assert_error(httpx.post(f"{live_server.url}/webhooks/whatsapp", content=b"{}"), 404, "channel_disabled")
+
+
+def test_outside_the_window_a_reply_leaves_as_its_template(wa_server: LiveServer, graph: GraphAPI) -> None:
+    import re
+
+    from sqlmodel import Session
+    from sqlalchemy import update
+
+    from advisor_console.server.db import make_engine
+    from advisor_console.server.tables import ConversationRow
+
+    sender = "81" + str(uuid.uuid4().int)[:10]
+    _post(wa_server, _webhook(_message(sender, f"wamid.{uuid.uuid4().hex}", type="text", text={"body": "こんにちは"}))).raise_for_status()
+    with api_client(wa_server, "supervisor") as sup, api_client(wa_server, "advisor") as adv:
+        conv = next(c for c in sup.get("/api/v1/conversations", params={"channel": "whatsapp", "limit": 500}).json()["items"] if c["client_name"] == "Sora Aoki" and c["status"] != "resolved")
+        sup.post(f"/api/v1/conversations/{conv['id']}/transfer", json={"to_advisor": "advisor"}).raise_for_status()
+        engine = make_engine(wa_server.database_url)
+        with Session(engine) as s:  # her last message was 25 hours ago: the window is closed
+            s.execute(update(ConversationRow).where(ConversationRow.id == conv["id"]).values(last_inbound_at=datetime.now() - timedelta(hours=25)))
+            s.commit()
+        engine.dispose()
+        replies = adv.get("/api/v1/canned-replies", params={"language": conv["language"]}).json()
+        replies = replies.get("items", replies) if isinstance(replies, dict) else replies
+        template = next(r for r in replies if r["whatsapp_approved"] and "{" in r["body"])
+        values = iter(["田中様", "Aiko", "37", "Duomo", "x", "y"])
+        body = re.sub(r"\{(\w+)\}", lambda m: next(values), template["body"])
+        assert adv.post(f"/api/v1/conversations/{conv['id']}/messages", json={"body": "just text"}).status_code == 422
+        reply = adv.post(f"/api/v1/conversations/{conv['id']}/messages", json={"body": body, "template": template["id"]}).json()
+        sent = wait_for(lambda: next((r for r in graph.requests if r["body"].get("type") == "template" and r["body"]["to"] == sender), None), "the template at the Graph API")
+        t = sent["body"]["template"]
+        assert t["name"] == template["id"] and t["language"] == {"code": conv["language"]}
+        used = re.findall(r"\{\w+\}", template["body"])
+        assert [p["text"] for p in t["components"][0]["parameters"]] == ["田中様", "Aiko", "37", "Duomo", "x", "y"][: len(used)]
+        wait_for(lambda: next((m for m in sup.get(f"/api/v1/conversations/{conv['id']}").json()["messages"] if m["id"] == reply["id"] and m["delivery"] == "sent"), None), "sent")

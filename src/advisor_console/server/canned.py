@@ -62,10 +62,17 @@ def _pattern(body: str) -> re.Pattern[str]:
     pos = 0
     for m in PLACEHOLDER.finditer(body):
         parts.append(re.escape(body[pos : m.start()]))
-        parts.append(".+?")
+        parts.append("(.+?)")
         pos = m.end()
     parts.append(re.escape(body[pos:]))
     return re.compile("".join(parts), re.DOTALL)
+
+
+def parameters(reply: CannedReply, text: str) -> list[str]:
+    """The values `text` gives `reply`'s placeholders, in order (a template message's
+    parameters); [] when it does not follow the template."""
+    m = _pattern(reply.body.strip()).fullmatch(text.strip())
+    return [g.strip() for g in m.groups()] if m else []
 
 
 def matches(reply: CannedReply, text: str) -> bool:

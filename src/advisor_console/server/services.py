@@ -215,7 +215,9 @@ def post_message(session: Session, advisor: Advisor, conv_id: int, body: Message
             raise ApiError(409, "conversation_resolved", "This conversation is resolved; reopen it before replying.")
         if holder is not None and holder != advisor.username:
             raise ApiError(409, "already_claimed", f"{holder} holds this conversation; add a note instead of replying.")
-        _check_whatsapp_window(conv, body.body, body.template, body.send_at or now, scheduled=body.send_at is not None)
+        template = _check_whatsapp_window(conv, body.body, body.template, body.send_at or now, scheduled=body.send_at is not None)
+        if template is not None:  # outside the window: it leaves as the template, filled
+            attachments.append(template)
         check_outreach_reply(session, conv, now)
     if body.send_at is not None:
         return _schedule(session, advisor, conv, body, attachments, now, holder)
@@ -334,13 +336,14 @@ def _check_send_at(body: MessageIn, now: datetime) -> None:
         raise ApiError(422, "invalid_send_at", f"A reply can be scheduled at most {SCHEDULE_HORIZON.days} days ahead.")
 
 
-def _check_whatsapp_window(conv: ConversationRow, text: str, template: str | None, at: datetime, *, scheduled: bool = False) -> None:
-    """WhatsApp's 24-hour customer-service window: after it, only approved templates."""
+def _check_whatsapp_window(conv: ConversationRow, text: str, template: str | None, at: datetime, *, scheduled: bool = False) -> dict[str, Any] | None:
+    """WhatsApp's 24-hour customer-service window: after it, only approved templates. Answers
+    the template attachment (name, language, parameters) a reply outside the window carries."""
     if conv.channel != "whatsapp":
-        return
+        return None
     closes = conv.window_closes_at()
     if closes is not None and at < closes:
-        return
+        return None
     if template is None:
         if closes is None:
             when = "the client has not written on WhatsApp yet, so the window is not open"
@@ -354,6 +357,7 @@ def _check_whatsapp_window(conv: ConversationRow, text: str, template: str | Non
         raise ApiError(422, "template_not_approved", f"{template!r} is not an approved WhatsApp template in {conv.language}.")
     if not canned.matches(reply, text):
         raise ApiError(422, "template_mismatch", f"The message does not follow the template {template!r}: only its placeholders may change.")
+    return {"type": "whatsapp_template", "name": template, "data": {"language": conv.language, "parameters": canned.parameters(reply, text)}}
 
 
 def _schedule(

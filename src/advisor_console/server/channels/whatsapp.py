@@ -162,12 +162,13 @@ class WhatsAppSender:
     def tick(self) -> int:
         with Session(self.engine) as session:
             pending = session.execute(
-                select(MessageRow.id, MessageRow.body, ClientRow.phone)
+                select(MessageRow.id, MessageRow.body, ClientRow.phone, MessageRow.attachments)
                 .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id).join(ClientRow, ClientRow.id == ConversationRow.client_id)
                 .where(MessageRow.delivery == "pending", MessageRow.kind == "reply", ConversationRow.channel == "whatsapp").order_by(MessageRow.id).limit(20)
             ).all()
-        for message_id, body, phone in pending:
-            state, wamid, error = self._send(body, phone)
+        for message_id, body, phone, attachments in pending:
+            template = next((a for a in attachments or [] if a.get("type") == "whatsapp_template"), None)
+            state, wamid, error = self._send(body, phone, template)
 
             def store(session: Session, i: int = message_id, st: str = state, w: str | None = wamid, e: str | None = error) -> tuple[int, dict[str, Any]]:
                 row = session.get(MessageRow, i)
@@ -179,11 +180,19 @@ class WhatsAppSender:
             services.run_write(self.write_engine, store)
         return len(pending)
 
-    def _send(self, body: str, phone: str | None) -> tuple[str, str | None, str | None]:
+    def _send(self, body: str, phone: str | None, template: dict[str, Any] | None = None) -> tuple[str, str | None, str | None]:
         if not phone:
             return "failed", None, "The client has no phone number."
         url = f"{self.config.graph_url.rstrip('/')}/{self.config.phone_number_id}/messages"
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": phone.lstrip("+"), "type": "text", "text": {"preview_url": False, "body": body}}
+        payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": phone.lstrip("+")}
+        if template is not None:  # outside the 24-hour window: the approved template, filled
+            data = template.get("data") or {}
+            payload |= {"type": "template", "template": {
+                "name": str(template.get("name") or ""), "language": {"code": str(data.get("language") or "en")},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in data.get("parameters") or []]}],
+            }}
+        else:
+            payload |= {"type": "text", "text": {"preview_url": False, "body": body}}
         try:
             r = self.http.post(url, json=payload, headers={"Authorization": f"Bearer {self.config.token}"})
         except httpx.HTTPError as exc:
