@@ -77,3 +77,21 @@ def wait_for(predicate: Any, what: str = "a condition", timeout: float = 15.0) -
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+CHROMIUM = __import__("os").environ.get("ADVISOR_CONSOLE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+
+
+def chromium_skip_reason() -> str | None:
+    """Why the browser tests cannot run here (Debian's Chromium driven by playwright), or None."""
+    import os
+    import shutil
+
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    return None

@@ -6,30 +6,15 @@ visitors; an invitation shows in the page and accepting it assigns her chat."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conftest import LiveServer
-from support import api_client
+from support import CHROMIUM, CHROMIUM_ARGS, api_client, chromium_skip_reason, wait_for
 
-CHROMIUM = os.environ.get("ADVISOR_CONSOLE_CHROMIUM", "/usr/bin/chromium")
-
-
-def _skip_reason() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[dev]')"
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+pytestmark = pytest.mark.skipif(chromium_skip_reason() is not None, reason=chromium_skip_reason() or "")
 
 
 @pytest.fixture
@@ -37,7 +22,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
@@ -49,16 +34,6 @@ def _visitor(server: LiveServer, visitor_id: int) -> dict[str, Any] | None:
         return next((v for v in adv.get("/api/v1/visitors").json()["items"] if v["id"] == visitor_id), None)
 
 
-def _wait_for(predicate: Any, timeout: float = 10.0) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_visitor_chats_with_an_advisor_in_the_browser(live_server: LiveServer, browser: Any) -> None:
@@ -78,7 +53,7 @@ def test_visitor_chats_with_an_advisor_in_the_browser(live_server: LiveServer, b
     for i in (3, 5):
         products.nth(i).click()
     clicked = [products.nth(i).get_attribute("data-sku") for i in (3, 5)]
-    seen = _wait_for(lambda: (v := _visitor(live_server, visitor_id)) and len(v["viewed"]) == 3 and v)
+    seen = wait_for(lambda: (v := _visitor(live_server, visitor_id)) and len(v["viewed"]) == 3 and v)
     assert [v["sku"] for v in seen["viewed"]] == [clicked[1], clicked[0], first_sku]
     assert seen["current_sku"] == clicked[1] and seen["current_product"] == products.nth(5).text_content()
     assert seen["current_page"] and seen["current_page"].endswith(f"sku={clicked[1]}")
@@ -89,14 +64,14 @@ def test_visitor_chats_with_an_advisor_in_the_browser(live_server: LiveServer, b
     chat.locator("#send").click()
     chat.locator("#messages li.inbound").filter(has_text="Is it available?").wait_for()
     assert chat.locator("#messages img").count() == 0
-    conv_id = _wait_for(lambda: (_visitor(live_server, visitor_id) or {}).get("conversation_id"))
+    conv_id = wait_for(lambda: (_visitor(live_server, visitor_id) or {}).get("conversation_id"))
 
     with api_client(live_server, "advisor") as adv:
         detail = adv.get(f"/api/v1/conversations/{conv_id}").json()
         assert detail["channel"] == "chat" and detail["hub"] == "TYO" and detail["messages"][-1]["body"] == hostile
         # She reports typing; the advisor sees it.
         chat.locator("#input").fill("one more thing")
-        _wait_for(lambda: any(e["username"] == "client" and e["state"] == "typing" for e in adv.get(f"/api/v1/conversations/{conv_id}/presence").json()["advisors"]))
+        wait_for(lambda: any(e["username"] == "client" and e["state"] == "typing" for e in adv.get(f"/api/v1/conversations/{conv_id}/presence").json()["advisors"]))
         # The advisor types: she sees it live; then the answer, live; the note never.
         assert adv.post(f"/api/v1/conversations/{conv_id}/presence", json={"state": "typing"}).status_code == 204
         chat.locator("#typing").filter(has_text="Aiko Mori is typing").wait_for()
@@ -125,7 +100,7 @@ def test_visitor_chats_with_an_advisor_in_the_browser(live_server: LiveServer, b
         chat.locator("#input").fill("Yes, a gift for my mother")
         chat.locator("#input").press("Enter")
         chat.locator("#messages li.inbound").filter(has_text="a gift for my mother").wait_for()
-        new_conv = _wait_for(lambda: (v := _visitor(live_server, visitor_id)) and v["conversation_id"] != conv_id and v["conversation_id"])
+        new_conv = wait_for(lambda: (v := _visitor(live_server, visitor_id)) and v["conversation_id"] != conv_id and v["conversation_id"])
         assert adv.get(f"/api/v1/conversations/{new_conv}").json()["assignee"] == "advisor"
 
     # A reload resumes the same visitor with her thread.

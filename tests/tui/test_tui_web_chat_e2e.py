@@ -6,8 +6,6 @@ receipt comes back: the thread shows it delivered, then read."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -16,23 +14,11 @@ import pytest
 from advisor_console.config import Settings
 from advisor_console.tui.app import AdvisorApp
 from conftest import LiveServer
+from support import CHROMIUM, CHROMIUM_ARGS, chromium_skip_reason
 from tui_helpers import open_conversation, screen_text, wait_until
 
-CHROMIUM = os.environ.get("ADVISOR_CONSOLE_CHROMIUM", "/usr/bin/chromium")
 SIZE = (160, 48)
-
-
-def _skip_reason() -> str | None:
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[dev]')"
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+pytestmark = pytest.mark.skipif(chromium_skip_reason() is not None, reason=chromium_skip_reason() or "")
 
 
 async def test_visitor_in_chromium_and_the_workstation_answering(live_server: LiveServer, make_workspace: Callable[..., Any]) -> None:
@@ -41,7 +27,7 @@ async def test_visitor_in_chromium_and_the_workstation_answering(live_server: Li
     ws = make_workspace("advisor")
     app = AdvisorApp(ws, Settings())
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(locale="ja-JP")  # Tokyo's queue: the advisor's hub
             page = await context.new_page()
