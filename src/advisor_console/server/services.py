@@ -610,20 +610,16 @@ def client_for(session: Session, client_id: int | None, contact: Any) -> ClientR
             found = session.execute(select(ClientRow).where(column == value).limit(1)).scalar_one_or_none()
             if found is not None:
                 return found
-    hub = hub_for_country(contact.country)
-    client = ClientRow(
-        name=contact.name,
-        locale=contact.locale,
-        country=(contact.country or "ZZ")[:2].upper(),
-        hub=hub,
-        email=contact.email,
-        phone=contact.phone,
-        preferred_channel="email" if contact.email else "phone",
-        consent={},
-        sizes={},
-        taste={},
-        currency="EUR",
-    )
+    return new_client(session, contact.name, contact.locale, contact.country, email=contact.email, phone=contact.phone,
+                      preferred_channel="email" if contact.email else "phone")
+
+
+def new_client(session: Session, name: str, locale: str, country: str | None, *, email: str | None = None, phone: str | None = None, preferred_channel: str = "email") -> ClientRow:
+    """A client first known through a channel: her hub from her country (Florence serves
+    the rest of the world), nothing else known yet."""
+    code = (country or "ZZ")[:2].upper()
+    client = ClientRow(name=name, locale=locale, country=code, hub=hub_for_country(code), email=email, phone=phone,
+                       preferred_channel=preferred_channel, consent={}, sizes={}, taste={}, currency="EUR")
     session.add(client)
     session.flush()
     return client

@@ -58,7 +58,6 @@ from ..domain.models import (
     VisitorSession,
     VisitorSessionIn,
     VisitorView,
-    hub_for_country,
     language_of_locale,
 )
 from . import eventlog, services
@@ -340,21 +339,7 @@ def _new_client(session: Session, row: WebVisitorRow, name: str, email: str | No
     """A client made from the chat page: locale and hub from her browser's locale."""
     parts = row.locale.replace("_", "-").split("-")
     country = parts[1].upper() if len(parts) > 1 and len(parts[1]) == 2 else "ZZ"
-    client = ClientRow(
-        name=name,
-        email=email,
-        locale=row.locale,
-        country=country,
-        hub=hub_for_country(country),
-        preferred_channel="chat",
-        consent={},
-        sizes={},
-        taste={},
-        currency="EUR",
-    )
-    session.add(client)
-    session.flush()
-    return client
+    return services.new_client(session, name, row.locale, country, email=email, preferred_channel="chat")
 
 
 def post_message(session: Session, visitor_id: int, text: str) -> tuple[int, dict[str, Any]]:
