@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..client.cache import LocalCache
-from ..client.workspace import Workspace
+from ..client.workspace import NotificationSettings, Workspace
 from ..domain import events as ev
 from ..domain.models import Advisor, Client360, Role
 from ..domain.reducer import Changes, WorkspaceState
@@ -128,7 +128,6 @@ def viewer_for(recording: Recording) -> Advisor:
 class ReplayWorkspace(Workspace):
     """A Workspace fed by a Player: no server, nothing written (an in-memory cache)."""
 
-    replaying = True  # old messages ring no bell and raise no toast
 
     def __init__(self, recording: Recording) -> None:
         super().__init__(api=None, cache=LocalCache(Path(":memory:")), me=viewer_for(recording))  # type: ignore[arg-type]
@@ -179,6 +178,10 @@ class ReplayWorkspace(Workspace):
             return Client360.model_validate(body)
         except ValueError:
             return None
+
+    def notification_settings(self) -> NotificationSettings:
+        """Recorded messages are old news: no bell, no toast, no desktop notification."""
+        return NotificationSettings(bell=False, toast=False, desktop=False)
 
     async def ensure_thread(self, conversation_id: int) -> None:
         return None

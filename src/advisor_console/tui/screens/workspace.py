@@ -150,7 +150,7 @@ class WorkspaceScreen(Screen[None]):
                 self.workspace.mark_read(self.open_id)
         elif self.open_id is not None and self.open_id in changes.presence:
             self.conversation.refresh_title()
-        if changes.new_messages and not getattr(self.workspace, "replaying", False):  # a replay rings no bell
+        if changes.new_messages:
             self.notifier.new_messages(changes.new_messages, self.open_id)
         conv = self.open_summary()
         if conv is not None and conv.client_id in changes.clients:
