@@ -145,7 +145,8 @@ class SupervisorScreen(Screen[None]):
         try:
             self.board = await self.workspace.supervision("board", hub=self.hub)
             self.series = await self.workspace.supervision("series", hub=self.hub, hours=6, bucket_minutes=15)
-            self.rules = await self.workspace.supervision("rules")
+            if self.rules is None:  # rules change from here (kept up to date locally), not by themselves
+                self.rules = await self.workspace.supervision("rules")
         except Exception as exc:  # noqa: BLE001 - offline or refused: say so, keep the last board
             self.query_one("#board-summary", Static).update(Text(f" The board needs the server: {getattr(exc, 'message', type(exc).__name__)}", "bold red"))
             return
