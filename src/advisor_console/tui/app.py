@@ -124,7 +124,13 @@ class AdvisorApp(App[None]):
             self.notify(error, title="Themes", severity="warning", markup=False, timeout=8)
         self.workspace.subscribe(self._on_changes)
         gc.freeze()
-        self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
+        # Sync (and the HTTP client it imports) after the first frame: that frame shows
+        # what the local cache holds, and needs nothing from the network.
+        self.call_after_refresh(self._start_sync)
+
+    def _start_sync(self) -> None:
+        if not any(worker.group == "sync" for worker in self.workers):
+            self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
 
     def on_ready(self) -> None:
         now = time.perf_counter()
