@@ -74,7 +74,9 @@ class AdvisorApp(App[None]):
             if wanted != DEFAULT_THEME:
                 self.theme_errors.append(f"Theme {wanted!r} is not installed; using {DEFAULT_THEME}.")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self._initial_theme = wanted
+        # Before the app runs: the stylesheet is parsed once, with this theme's variables
+        # (set from on_mount, every rule was parsed and applied again before the first frame).
+        self.theme = wanted
 
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and theme != self.settings.theme:
@@ -116,7 +118,6 @@ class AdvisorApp(App[None]):
         if state.last_seq == 0 and not state.conversations:
             self.workspace.load_cached()
             self._on_changes(Changes(queue=True, connection=True, outbox=True, advisors=True))
-        self.theme = self._initial_theme
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         self._theme_ready = True
