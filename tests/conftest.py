@@ -33,7 +33,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for var in ("ADVISOR_CONSOLE_SERVER", "ADVISOR_CONSOLE_TOKEN", "ADVISOR_CONSOLE_THEME", "ADVISOR_CONSOLE_DATA_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ADVISOR_CONSOLE_DEMO_RATE", "0")
-    # Importing the CLI turns the garbage collector off for a start (cli.py); a test
+    # Importing the CLI turns the garbage collector off for a start (workstation.py); a test
     # process is no start: collect as usual.
     gc.enable()
     return home

@@ -12,7 +12,7 @@
 - once mounted, everything loaded so far (the state folded from the cache: tens of
   thousands of objects) is moved out of the garbage collector's sight (`gc.freeze`), so
   a full collection no longer walks it: those took 40-90 ms, mid-keystroke, at scale;
-  the collector itself (off since the command started, see cli.py) is turned back on
+  the collector itself (off since the command started, see workstation.py) is turned back on
   after the first frame, with sync.
 """
 
@@ -132,7 +132,7 @@ class AdvisorApp(App[None]):
         self.call_after_refresh(self._start_sync)
 
     def _start_sync(self) -> None:
-        gc.enable()  # off from the start of the `advisor-console` command (see cli.py)
+        gc.enable()  # off from the start of the `advisor-console` command (see workstation.py)
         if not any(worker.group == "sync" for worker in self.workers):
             self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
 
