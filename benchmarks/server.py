@@ -56,7 +56,8 @@ Setting (built once per database, in a temporary directory removed afterwards)
    are identical to real ones but for `seq` (message ids repeat, which a reader of the
    log does not check). On PostgreSQL the table is then ANALYZEd (as autovacuum would).
    A client then reads them all as the sync engine does: `ApiClient.get_json(
-   "/api/v1/events", after=<cursor>, limit=2000)` page after page, each page checked with
+   "/api/v1/events", after=<cursor>, limit=<the sync engine's page, client.sync.CATCH_UP_PAGE>)`
+   page after page, each page checked with
    `client.sync._check_page`, until the cursor reaches the head (the local cache's writes
    are not included). Signed in as `supervisor` (every event) -- the target, <= 2 s -- and
    as `advisor` (Tokyo only, informational).
@@ -122,7 +123,6 @@ QUICK = {
 TYO_ADVISORS = ("advisor", "yui.tanaka", "kenji.watanabe", "haruka.sato")
 SUBSCRIBERS_PER_TOKEN = 50
 POST_TOKENS = 8
-CATCH_UP_PAGE = 2000
 GRACE_S = 5.0
 
 Log = Callable[[str], None]
@@ -679,7 +679,7 @@ def grow_log(url: str, template: int, total: int, log: Log, label: str) -> tuple
 
 async def _catch_up(server_url: str, token: str, after: int, head: int) -> tuple[float, int, int]:
     from advisor_console.client.api import ApiClient
-    from advisor_console.client.sync import _check_page
+    from advisor_console.client.sync import CATCH_UP_PAGE, _check_page  # the sync engine's page and check
 
     api = ApiClient(server_url, token)
     cursor, count, pages = after, 0, 0
@@ -696,6 +696,8 @@ async def _catch_up(server_url: str, token: str, after: int, head: int) -> tuple
 
 
 def measure_catchup(server: ServerProcess, before: int, head: int, label: str, log: Log, profile: bool = False) -> list[dict[str, Any]]:
+    from advisor_console.client.sync import CATCH_UP_PAGE
+
     rows = []
     for username in ("supervisor", "advisor"):
         token = _tokens(server.url, username, 1)[0]
