@@ -66,9 +66,8 @@ def loads(raw: bytes | str) -> Any:
     of objects: orjson parses it faster than json, and the cyclic collector is paused
     meanwhile (parsing makes no cycles; left running, it walks the page's objects again
     and again as they pile up). Together: about half json's time on a page of 2,000
-    events (benchmarks/server.py, catch-up). What orjson refuses
-    and json accepts (NaN, integers beyond 64 bits, UTF-16 text) is read by json, so the
-    documents accepted and their values are json's."""
+    events. What orjson refuses and json accepts (NaN, integers beyond 64 bits, UTF-16
+    text) is read by json, so the documents accepted and their values are json's."""
     enabled = gc.isenabled()
     if enabled:
         gc.disable()

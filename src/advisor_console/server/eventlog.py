@@ -111,16 +111,26 @@ def is_visible(advisor: Advisor, hub: str | None, assignee: str | None, prev_hub
     return hub is None or hub == advisor.hub or assignee == advisor.username or prev_hub == advisor.hub or prev_assignee == advisor.username
 
 
+def _page_query(session: Session, after: int, limit: int, advisor: Advisor, *columns: Any) -> tuple[Any, int]:
+    """The statement of `_page` (rows of `columns` after `after` that `advisor` may see, up to
+    the head of the log at read time) and that head."""
+    head = session.execute(select(func.max(EventRow.seq))).scalar() or 0
+    stmt = select(*columns).where(EventRow.seq > after, EventRow.seq <= head, visible_to(advisor)).order_by(EventRow.seq).limit(limit)
+    return stmt, head
+
+
+def _advance_to(rows: list[Any], limit: int, head: int, after: int) -> int:
+    """When a page is full, the last row returned; otherwise the head of the log at read
+    time, so filtered-out events do not look like a gap."""
+    return rows[-1][0] if len(rows) == limit else max(head, after)
+
+
 def _page(session: Session, after: int, limit: int, advisor: Advisor, *columns: Any) -> tuple[list[Any], int]:
     """Rows (of `columns`, seq first) after `after` that `advisor` may see, and the seq the
-    reader may advance to: when a page is full, the last row returned; otherwise the head
-    of the log at read time, so filtered-out events do not look like a gap."""
-    head = session.execute(select(func.max(EventRow.seq))).scalar() or 0
-    rows = session.execute(
-        select(*columns).where(EventRow.seq > after, EventRow.seq <= head, visible_to(advisor)).order_by(EventRow.seq).limit(limit)
-    ).all()
-    last = rows[-1][0] if len(rows) == limit else max(head, after)
-    return list(rows), last
+    reader may advance to (`_advance_to`)."""
+    stmt, head = _page_query(session, after, limit, advisor, *columns)
+    rows = list(session.execute(stmt).all())
+    return rows, _advance_to(rows, limit, head, after)
 
 
 def read_after(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[list[Event], int]:
@@ -162,16 +172,10 @@ def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) 
     The rows are read through Core (no ORM result machinery), `at` as stored (no timezone
     round trip per row), and each distinct type and actor is JSON-quoted once per page:
     what is left per event is fetching the row and one f-string."""
-    head = session.execute(select(func.max(EventRow.seq))).scalar() or 0
-    stmt = (
-        select(EventRow.seq, EventRow.type, _AT_STORED, EventRow.actor, cast(EventRow.data, Text))
-        .where(EventRow.seq > after, EventRow.seq <= head, visible_to(advisor))
-        .order_by(EventRow.seq)
-        .limit(limit)
-    )
+    stmt, head = _page_query(session, after, limit, advisor, EventRow.seq, EventRow.type, _AT_STORED, EventRow.actor, cast(EventRow.data, Text))
     connection = session.connection()
     rows = connection.execute(stmt).all()
-    last = rows[-1][0] if len(rows) == limit else max(head, after)
+    last = _advance_to(rows, limit, head, after)
     dialect = connection.dialect
     quoted: dict[str, str] = {}  # type or actor -> its JSON string (a page holds a handful)
     dumps = json.dumps
