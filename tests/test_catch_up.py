@@ -175,3 +175,17 @@ async def test_a_page_that_is_not_json_is_a_bad_response() -> None:
         await api.get_json("/api/v1/events", params={"after": 0, "limit": sync.CATCH_UP_PAGE})
     assert info.value.code == "bad_response"
     await api.aclose()
+
+
+def test_times_stored_in_other_forms_are_rendered_as_the_models_render_them() -> None:
+    """`at` as SQLite may hold it when not written by SQLAlchemy (no fraction, a short
+    one), or an aware datetime from a driver: the column's own conversion, as before."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    lite, pg = sqlite.dialect(), postgresql.dialect()
+    assert eventlog._iso_stored("2026-03-01 09:30:00.000000", lite) == "2026-03-01T09:30:00Z"
+    assert eventlog._iso_stored("2026-03-01 09:30:00.250000", lite) == "2026-03-01T09:30:00.250000Z"
+    assert eventlog._iso_stored("2026-03-01 09:30:00", lite) == "2026-03-01T09:30:00Z"
+    assert eventlog._iso_stored("2026-03-01 09:30:00.25", lite) == eventlog._iso(datetime(2026, 3, 1, 9, 30, 0, 250000, tzinfo=timezone.utc))
+    assert eventlog._iso_stored(datetime(2026, 3, 1, 9, 30, 0, 7), pg) == "2026-03-01T09:30:00.000007Z"
+    assert eventlog._iso_stored(datetime(2026, 3, 1, 18, 30, tzinfo=timezone(timedelta(hours=9))), pg) == "2026-03-01T09:30:00Z"
