@@ -196,3 +196,23 @@ def test_search_index_follows_writes_and_is_used(backend: str, tmp_path: Path, r
                 assert "ix_product_search_trgm" in plan, plan
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_search_gin_indexes_keep_a_short_pending_list_and_the_seed_merges_it(pg_url: str) -> None:
+    """Migration 0011: both search indexes merge their pending list at 256 kB (a search reads
+    the list through); the seed's bulk load leaves nothing pending (demo/seed.py)."""
+    from advisor_console.demo.seed import seed
+    from advisor_console.server.db import make_engine, migrate
+
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        seed(engine, clients=60, products=400, conversations=20, seed=7, password="demo")
+        with engine.connect() as conn:
+            options = dict(conn.execute(text("SELECT relname, reloptions FROM pg_class WHERE relname IN ('ix_product_search_trgm', 'ix_product_search_grams')")).all())
+            assert options == {name: ["gin_pending_list_limit=256"] for name in ("ix_product_search_trgm", "ix_product_search_grams")}
+            for name in options:  # a merge now finds nothing left to merge
+                assert conn.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": name}).scalar() == 0
+    finally:
+        engine.dispose()

@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 
 ApplyEvents = Callable[[list[dict[str, Any]]], None]
 
-CATCH_UP_PAGE = 2000
+# Events per catch-up request: the largest page the server gives (GET /api/v1/events,
+# `limit` <= 5000). Each request costs ~8 ms of fixed work on both sides (auth, routing,
+# the head query, HTTP), so 100,000 events in 20 pages instead of 50 save a few tenths of
+# a second; a page is ~6 MB of JSON at most.
+CATCH_UP_PAGE = 5000
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 

@@ -926,6 +926,16 @@ def seed(
                         f"COALESCE((SELECT MAX(id) FROM {name}), 1), (SELECT MAX(id) FROM {name}) IS NOT NULL)"
                     )
                 )
+            # A bulk load leaves entries unmerged in the GIN indexes' pending lists (the lookbook
+            # search's trigram and grams indexes), which every search reads through until
+            # autovacuum merges them: merge them now (migration 0011).
+            conn.execute(
+                text(
+                    "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+                    "WHERE am.amname = 'gin' AND pg_table_is_visible(i.indrelid)"
+                )
+            )
     return demo_accounts(password)
 
 
