@@ -29,6 +29,7 @@ from ..notify import Notifier
 from ..safe import safe_line
 from ..widgets.client360 import Client360Pane
 from ..widgets.composer import Composer
+from ..widgets.focus import mark_focused_pane
 from ..widgets.conversation import OUTCOMES, ConversationPane, whatsapp_window
 from ..widgets.header import AdvisorHeader
 from ..widgets.keybar import KeyBar
@@ -89,9 +90,14 @@ class WorkspaceScreen(Screen[None]):
         self.queue.refresh_rows()
         if not self.queue.conversations():
             self.queue.select_tab("hub")
+        self._panes = (self.queue, self.conversation, self.lookbook, self.query_one(Client360Pane))
+        self.watch(self, "focused", self._focus_moved)
         self.queue.list.focus()
         self.set_interval(PRESENCE_HEARTBEAT, self._presence_heartbeat)
         self.set_interval(30.0, self._tick)
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        mark_focused_pane(self._panes, focused)
 
     def _tick(self) -> None:
         """Once in a while: the title's clock-bound parts (WhatsApp window) stay true."""
