@@ -63,16 +63,19 @@ def machine(pg_version: str | None = None) -> dict[str, Any]:
     }
 
 
-def suite_main(prog: str, description: str, run, results, root, argv=None) -> int:  # noqa: ANN001
-    """The command line of one suite: `--quick`, the table, where the JSON went."""
+def suite_main(prog: str, description: str, run, results, root, argv=None, parts: tuple[str, ...] = ()) -> int:  # noqa: ANN001
+    """The command line of one suite: `--quick`, `--only PART` (when the suite has `parts`),
+    the table, where the JSON went."""
     import argparse
     import time as _time
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run")
+    if parts:
+        parser.add_argument("--only", choices=parts, action="append", help="run this part only (repeatable); default: every part")
     args = parser.parse_args(argv)
     started = _time.perf_counter()
-    rows = run(quick=args.quick)
+    rows = run(quick=args.quick, only=args.only) if parts and args.only else run(quick=args.quick)
     print(format_table(rows))
     print(f"\n{'quick' if args.quick else 'full'} run in {_time.perf_counter() - started:.0f} s; JSON in {results.relative_to(root.parent)}")
     return 0

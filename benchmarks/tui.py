@@ -1,7 +1,8 @@
 """The workstation's benchmarks: startup, key-to-frame latency, resident memory.
 
-Run alone with `python -m benchmarks.tui [--quick]` (a table on stdout, JSON in
-benchmarks/results/tui.json) or through `run(quick)`, which returns the rows.
+Run alone with `python -m benchmarks.tui [--quick] [--only startup|latency|memory]` (a
+table on stdout, JSON in benchmarks/results/tui.json) or through `run(quick)`, which
+returns the rows. `--only` (repeatable) runs those parts alone, on the same setting.
 
 Setting (built once per run, in a temporary directory that is removed afterwards)
 - A SQLite database seeded with `demo.seed.seed` at full scale: 10,000 clients, 50,000
@@ -659,8 +660,12 @@ def measure_latency(setting: Setting, scale: dict[str, int], log: Callable[[str]
 # ---- entry points ------------------------------------------------------------------------
 
 
-def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Build the setting, measure, clean up. Returns the rows (also written to results/tui.json)."""
+PARTS = ("startup", "latency", "memory")
+
+
+def run(quick: bool = False, log: Callable[[str], None] | None = None, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """Build the setting, measure (every part, or those in `only`), clean up. Returns the
+    rows (also written to results/tui.json)."""
     log = log or (lambda line: print(f"[tui] {line}", file=sys.stderr, flush=True))
     scale = QUICK if quick else FULL
     saved_env = dict(os.environ)
@@ -668,9 +673,13 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
     setting = build(scale, log)
     rows: list[dict[str, Any]] = []
     try:
-        rows += measure_startup(setting, scale["starts"], log)
-        rows += measure_latency(setting, scale, log)
-        rows += measure_memory(setting, log)
+        parts = only or PARTS
+        if "startup" in parts:
+            rows += measure_startup(setting, scale["starts"], log)
+        if "latency" in parts:
+            rows += measure_latency(setting, scale, log)
+        if "memory" in parts:
+            rows += measure_memory(setting, log)
     finally:
         setting.stop()
         os.environ.clear()
@@ -683,6 +692,7 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
             {
                 "suite": "tui",
                 "quick": quick,
+                "only": only,
                 "scale": scale_note,
                 "seconds": round(time.perf_counter() - started, 1),
                 "setup": {k: round(v, 2) for k, v in setting.timings.items()},
@@ -699,7 +709,7 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
 
 
 def main(argv: list[str] | None = None) -> int:
-    return suite_main("python -m benchmarks.tui", "The workstation's benchmarks: startup, key-to-frame latency, memory.", run, RESULTS, ROOT, argv)
+    return suite_main("python -m benchmarks.tui", "The workstation's benchmarks: startup, key-to-frame latency, memory.", run, RESULTS, ROOT, argv, parts=PARTS)
 
 
 if __name__ == "__main__":

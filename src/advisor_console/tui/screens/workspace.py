@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -29,6 +30,7 @@ from ..notify import Notifier
 from ..safe import safe_line
 from ..widgets.client360 import Client360Pane
 from ..widgets.composer import Composer
+from ..widgets.focus import mark_focused_pane
 from ..widgets.conversation import OUTCOMES, ConversationPane, whatsapp_window
 from ..widgets.header import AdvisorHeader
 from ..widgets.keybar import KeyBar
@@ -51,6 +53,10 @@ TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to 
 
 
 class WorkspaceScreen(Screen[None]):
+    # Screen.focused repaints the whole screen on every focus move (a full frame: every line
+    # composed again, the screen's background drawn again). What a focus move changes
+    # redraws itself: the widgets gaining and losing focus, the panes' -focus class.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     FOLLOWS_STATE = True  # the app posts it every StateChanged
     BINDINGS = SCREEN_BINDINGS
     AUTO_FOCUS = "#queue-list"  # not the search box: the first keys are queue keys
@@ -89,9 +95,14 @@ class WorkspaceScreen(Screen[None]):
         self.queue.refresh_rows()
         if not self.queue.conversations():
             self.queue.select_tab("hub")
+        self._panes = (self.queue, self.conversation, self.lookbook, self.query_one(Client360Pane))
+        self.watch(self, "focused", self._focus_moved)
         self.queue.list.focus()
         self.set_interval(PRESENCE_HEARTBEAT, self._presence_heartbeat)
         self.set_interval(30.0, self._tick)
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        mark_focused_pane(self._panes, focused)
 
     def _tick(self) -> None:
         """Once in a while: the title's clock-bound parts (WhatsApp window) stay true."""
@@ -169,19 +180,28 @@ class WorkspaceScreen(Screen[None]):
         if conv is None:
             return
         previous, self.open_id = self.open_id, conversation_id
-        if previous is not None and previous != conversation_id:
-            self._announce(previous, "left")
         self._presence_state = "viewing"
-        self._announce(conversation_id, "viewing")
         self.close_lookbook(refocus=False)
         self.conversation.open(conversation_id)
         self.workspace.mark_read(conversation_id)
         thread = self.workspace.state.threads.get(conversation_id, [])
         self._seen_upto = thread[-1].id if thread else 0
-        self.query_one(Client360Pane).show_client(conv.client_id)
+        self.query_one(Client360Pane).show_client(conv.client_id, refetch=False)
+        self.refresh_bindings()
+        # What goes to the server (presence, the client's profile, the rest of the thread)
+        # starts once the frame showing the conversation is drawn: the embedded server runs
+        # in this process, and its share of the CPU came before that frame.
+        self.call_after_refresh(self._opened, previous, conversation_id, conv.client_id)
+
+    def _opened(self, previous: int | None, conversation_id: int, client_id: int) -> None:
+        if previous is not None and previous != conversation_id:
+            self._announce(previous, "left")
+        self._announce(conversation_id, "viewing")
+        if self.open_id != conversation_id:
+            return  # another one was opened meanwhile: its own call fetches for it
+        self.query_one(Client360Pane).show_client(client_id)
         if conversation_id not in self.workspace.state.complete_threads:
             self._load_thread(conversation_id)
-        self.refresh_bindings()
 
     @work(exclusive=True, group="thread", exit_on_error=False)
     async def _load_thread(self, conversation_id: int) -> None:

@@ -12,6 +12,11 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.visual import RenderOptions, RichVisual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ...domain.models import Client360
@@ -19,6 +24,7 @@ from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, awa
 from ..keys import CLIENT360_BINDINGS
 from ..safe import safe, safe_line
 from ..screens.prompts import NotesScreen
+from .focus import FocusStyledOnly
 
 MAX_PURCHASES = 12
 MAX_RECENT = 5
@@ -27,6 +33,42 @@ SHOE_KEYS = (("shoes_eu", "EU"), ("shoes_us", "US"), ("shoes_jp", "JP"))
 
 class Client360Body(Static):
     COMPONENT_CLASSES = {"c360--name", "c360--native", "c360--section", "c360--dim", "c360--tier", "c360--yes", "c360--no", "c360--returned", "c360--due", "c360--birthday"}
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        pane = self.parent
+        if isinstance(pane, Client360Pane):
+            pane.drop_kept()  # drawn with the old colours
+
+
+class KeptProfile(RichVisual):
+    """A profile as Rich renders it, kept per width (its height) and per width, height and
+    style (its lines): showing a client again, or measuring then drawing, renders once."""
+
+    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+        super().__init__(widget, renderable)
+        self._heights: dict[int, int] = {}
+        self._strips: dict[tuple[object, ...], list[Strip]] = {}
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().get_height(rules, width)
+        return height
+
+    def render_strips(self, width: int, height: int | None, style: VisualStyle, options: RenderOptions) -> list[Strip]:
+        if options.selection is not None or options.post_style is not None:
+            return super().render_strips(width, height, style, options)
+        key = (width, height, style)
+        strips = self._strips.get(key)
+        if strips is None:
+            if len(self._strips) >= 4:
+                self._strips.clear()
+            strips = self._strips[key] = super().render_strips(width, height, style, options)
+        return strips
+
+
+KEPT_PROFILES = 16  # clients whose drawn profile is kept (reopening one draws nothing new)
 
 
 # How the purchases table can be sorted (s cycles): key, label, sort key, newest/highest first.
@@ -38,7 +80,7 @@ PURCHASE_SORTS = (
 )
 
 
-class Client360Pane(VerticalScroll, can_focus=True):
+class Client360Pane(FocusStyledOnly, VerticalScroll, can_focus=True):
     BINDINGS = CLIENT360_BINDINGS
 
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
@@ -47,6 +89,11 @@ class Client360Pane(VerticalScroll, can_focus=True):
         self.client_id: int | None = None
         self.client: Client360 | None = None
         self.purchase_sort = 0  # index in PURCHASE_SORTS
+        # client id -> (the profile, what else it was drawn from, its drawing)
+        self._kept: dict[int, tuple[Client360, tuple[object, ...], KeptProfile]] = {}
+
+    def drop_kept(self) -> None:
+        self._kept.clear()
 
     def action_sort_purchases(self) -> None:
         self.purchase_sort = (self.purchase_sort + 1) % len(PURCHASE_SORTS)
@@ -73,7 +120,11 @@ class Client360Pane(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         self.border_title = "Client 360"
         self._show()
-        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self._show), init=False)
+        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self._theme_changed), init=False)
+
+    def _theme_changed(self) -> None:
+        self.drop_kept()
+        self._show()
 
     def show_client(self, client_id: int | None, *, refetch: bool = True) -> None:
         if client_id != self.client_id:
@@ -88,8 +139,10 @@ class Client360Pane(VerticalScroll, can_focus=True):
     async def _fetch(self, client_id: int) -> None:
         client = await self.workspace.client_360(client_id)
         if client_id == self.client_id and client is not None:
+            same = self.client is not None and self.client == client
             self.client = client
-            self._show()
+            if not same:  # the server's profile is most often the cached one: nothing to redraw
+                self._show()
 
     def _show(self) -> None:
         body = self.query_one(Client360Body)
@@ -99,7 +152,22 @@ class Client360Pane(VerticalScroll, can_focus=True):
         elif self.client is None:
             body.update(Text("Loading the client's profile…", st("c360--dim")))
         else:
-            body.update(self.render_client(self.client))
+            body.update(self._profile(self.client))
+
+    def _profile(self, c: Client360) -> KeptProfile:
+        """The client's drawn profile: kept while the profile, the purchases' order and the
+        minute (waiting times, her local time) are the same."""
+        now = aware(self.app.clock())
+        shown = (self.purchase_sort, now.replace(second=0, microsecond=0), self.workspace.me.hub)
+        kept = self._kept.get(c.id)
+        if kept is not None and kept[1] == shown and (kept[0] is c or kept[0] == c):
+            return kept[2]
+        profile = KeptProfile(self.query_one(Client360Body), self.render_client(c))
+        if len(self._kept) >= KEPT_PROFILES:
+            self._kept.pop(next(iter(self._kept)))
+        self._kept.pop(c.id, None)
+        self._kept[c.id] = (c, shown, profile)
+        return profile
 
     # ---- the profile ------------------------------------------------------------------
 

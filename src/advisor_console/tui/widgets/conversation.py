@@ -204,6 +204,7 @@ class ConversationPane(Vertical):
         width = title.content_region.width or 80
         for line in lines:  # each on one line, cut with an ellipsis: never wrapped
             line.truncate(width, overflow="ellipsis")
-        title.update(Text("\n", no_wrap=True).join(lines))
         if title.styles.height is None or title.styles.height.value != len(lines):
             title.styles.height = len(lines)  # a new height means a new layout: only on change
+        # Cut to the width, its height set above: a new title needs no layout of its own.
+        title.update(Text("\n", no_wrap=True).join(lines), layout=False)

@@ -49,4 +49,4 @@ class KeyBar(Static):
             text.append(f"{description} ", st("keybar--description" if enabled else "keybar--disabled"))
         text.append(" ^p ", st("keybar--key"))
         text.append("palette", st("keybar--description"))
-        self.update(text)
+        self.update(text, layout=False)  # one line, docked: its size never changes

@@ -33,6 +33,7 @@ from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.visual import Padding, RenderOptions, Visual
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Tab, Tabs
 from textual.widgets.option_list import Option
 
@@ -96,6 +97,29 @@ class QueueTabs(Tabs, can_focus=False):
     """The tab strip; keys 1/2/3 switch it, so it takes no focus of its own."""
 
 
+class QueueRowStyles(Widget):
+    """Carries the rows' colours (component classes), never shown; one for the list
+    without the focus, one (`-focused`) with it. On the list itself they were restyled
+    (one virtual node each) on every focus move into or out of the queue."""
+
+    DEFAULT_CSS = """
+    QueueRowStyles { display: none; }
+    """
+    COMPONENT_CLASSES = {
+        "queue--name", "queue--native", "queue--preview", "queue--wait", "queue--wait-long", "queue--tier",
+        "queue--queued", "queue--assigned", "queue--snoozed", "queue--resolved", "queue--icon", "queue--mine",
+        "queue--pending", "queue--unread", "queue--priority", "queue--selected", "queue--tags",
+    }  # fmt: skip
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
+        self.stale = True  # QueuePane._row_styles reads them again
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.stale = True
+
+
 class QueueList(OptionList):
     """The conversation rows.
 
@@ -104,11 +128,6 @@ class QueueList(OptionList):
     same `Option` (the same conversation as shown, see QueuePane._option) comes back."""
 
     BINDINGS = [*QUEUE_BINDINGS, *CONVERSATION_BINDINGS]
-    COMPONENT_CLASSES = {
-        "queue--name", "queue--native", "queue--preview", "queue--wait", "queue--wait-long", "queue--tier",
-        "queue--queued", "queue--assigned", "queue--snoozed", "queue--resolved", "queue--icon", "queue--mine",
-        "queue--pending", "queue--unread", "queue--priority", "queue--selected", "queue--tags",
-    }  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -137,7 +156,9 @@ class QueueList(OptionList):
         return strips
 
     def notify_style_update(self) -> None:
-        self._kept_renders.clear()
+        # The kept renders stay: they are keyed by the style they were drawn with, so a
+        # focus move (the list's tint and highlight change) and back finds both kinds
+        # already drawn; rows drawn with a theme's colours are new Options after it changes.
         super().notify_style_update()
 
 
@@ -165,12 +186,16 @@ class QueuePane(Vertical):
         self._width = 0
         # conversation id -> (the summary it was drawn from, (width, wait, outbox state), option)
         self._options: dict[int, tuple[ConversationSummary, tuple[object, ...], Option]] = {}
+        self._options_of = {False: self._options, True: {}}  # without / with the focus
         self._styles: dict[str, Style] = {}
+        self._styles_of: dict[bool, dict[str, Style]] = {}  # without / with the focus
 
     def compose(self) -> ComposeResult:
         yield QueueTabs(*(Tab(_TAB_LABELS[t], id=f"tab-{t}") for t in TABS), id="queue-tabs", active=f"tab-{self.view.tab}")
         yield QueueSearch(placeholder="/ search clients", id="queue-search")
         yield QueueList(id="queue-list")
+        yield QueueRowStyles(id="queue-row-styles")
+        yield QueueRowStyles(id="queue-row-styles-focused", classes="-focused")
 
     @property
     def list(self) -> QueueList:
@@ -184,7 +209,12 @@ class QueuePane(Vertical):
         self.border_title = "Queue"
         self._show_view()
         self.set_interval(20.0, self.refresh_rows)  # waiting times stay live
-        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self.refresh_rows), init=False)
+        self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self._theme_changed), init=False)
+
+    def _theme_changed(self) -> None:
+        for carrier in self.query(QueueRowStyles):
+            carrier.stale = True
+        self.refresh_rows()
 
     def _expected_width(self) -> int:
         """The rows' width before the first layout (the first frame's rows are drawn before
@@ -224,7 +254,9 @@ class QueuePane(Vertical):
         return sort
 
     def _show_view(self) -> None:
-        self.border_subtitle = self.view.describe() + (f" · {len(self.selected)} selected" if self.selected else "")
+        subtitle = self.view.describe() + (f" · {len(self.selected)} selected" if self.selected else "")
+        if subtitle != self.border_subtitle:  # a new subtitle repaints the whole pane
+            self.border_subtitle = subtitle
 
     @on(Input.Changed, "#queue-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -274,19 +306,25 @@ class QueuePane(Vertical):
         return int(option.id) if option is not None and option.id is not None else None
 
     def select_tab(self, tab: str) -> None:
+        """Show `tab`: its rows at once (the same frame as the tab strip), not once the
+        strip's TabActivated message has come back."""
         if tab in TABS and tab != self.tab:
+            self._switch_tab(tab)
             self.query_one(QueueTabs).active = f"tab-{tab}"
 
     @on(Tabs.TabActivated)
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()
         tab = (event.tab.id or "tab-mine").removeprefix("tab-")
-        if tab != self.view.tab and tab in TABS:
-            self.view.tab = tab
-            self._remember_view()
-            self._ids = []
-            self._show_view()
-            self.refresh_rows(counts=False)  # a tab switch changes no count
+        if tab != self.view.tab and tab in TABS:  # a click on the strip
+            self._switch_tab(tab)
+
+    def _switch_tab(self, tab: str) -> None:
+        self.view.tab = tab
+        self._remember_view()
+        self._ids = []
+        self._show_view()
+        self.refresh_rows(counts=False)  # a tab switch changes no count
 
     def on_unmount(self) -> None:
         if self._save_timer is not None:  # a view changed just before quitting
@@ -314,12 +352,20 @@ class QueuePane(Vertical):
     # ---- rows ----------------------------------------------------------------------
 
     def _row_styles(self) -> dict[str, Style]:
-        """The row styles of the current theme (a change of theme drops the kept rows)."""
-        qlist = self.list
-        styles = {name: without_background(qlist.get_component_rich_style(name)) for name in QueueList.COMPONENT_CLASSES}
-        if styles != self._styles:
-            self._styles = styles
-            self._options.clear()
+        """The row styles of the current theme, on the list as it is now (with the focus or
+        without); new styles drop the kept rows."""
+        focused = self.list.has_focus
+        carrier = self.query_one("#queue-row-styles-focused" if focused else "#queue-row-styles", QueueRowStyles)
+        # The rows are kept per state too: a focus move and back rebuilds none.
+        self._options = self._options_of[focused]
+        styles = self._styles_of.get(focused)
+        if styles is None or carrier.stale:
+            carrier.stale = False
+            styles = {name: without_background(carrier.get_component_rich_style(name)) for name in QueueRowStyles.COMPONENT_CLASSES}
+            if styles != self._styles_of.get(focused):
+                self._styles_of[focused] = styles
+                self._options.clear()
+        self._styles = styles
         return styles
 
     def _option(self, conv: ConversationSummary, width: int, now: datetime, busy: dict[int, bool], styles: dict[str, Style]) -> Option:
@@ -405,7 +451,9 @@ class QueuePane(Vertical):
             self._ids = ids
         if len(self._options) > len(self.workspace.state.conversations) + 64:
             known = self.workspace.state.conversations
-            self._options = {cid: kept for cid, kept in self._options.items() if cid in known}
+            for options in self._options_of.values():
+                for cid in [cid for cid in options if cid not in known]:
+                    del options[cid]
         if counts:
             self._update_tab_labels()
 

@@ -31,6 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..keys import CONVERSATION_BINDINGS, THREAD_BINDINGS
+from .focus import FocusStyledOnly
 from ..safe import safe, safe_line
 
 try:  # the function Text.wrap breaks lines with; counting its breaks is counting lines
@@ -147,7 +148,7 @@ def block_height(block: Block, width: int) -> int:
     return height + sum(card_height(c) for c in block.cards) + 1
 
 
-class ThreadView(ScrollView, can_focus=True):
+class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
     """Messages, notes, product cards, system events and pending sends of one conversation."""
 
     BINDINGS = [*THREAD_BINDINGS, *CONVERSATION_BINDINGS]
@@ -184,6 +185,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._strips: LRUCache[Block, list[Strip]] = LRUCache(1024)
         self._width = 0
         self._generation = 0  # bumps when measuring restarts: stale background steps stop
+        self._base: tuple[object, int, Style] | None = None  # see _line_base
         self.empty_text = "No conversation open. Choose one in the queue and press enter."
 
     # ---- content ------------------------------------------------------------------
@@ -309,14 +311,23 @@ class ThreadView(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._base = None
         self._strips.clear()  # colours changed (theme); heights did not
 
     # ---- drawing ----------------------------------------------------------------------
 
+    def _line_base(self) -> tuple[int, Style]:
+        """The drawing width and base style, asked once per repaint rather than per line
+        (the style walks the ancestors' backgrounds)."""
+        key = (self.size, self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        kept = self._base
+        if kept is None or kept[0] != key:
+            kept = self._base = (key, self.scrollable_content_region.width, self.rich_style)
+        return kept[1], kept[2]
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        width, base = self._line_base()
         line = scroll_y + y
         if not self._blocks:
             if y == 1:
@@ -355,7 +366,7 @@ class ThreadView(ScrollView, can_focus=True):
 
     def _render_block(self, block: Block, width: int) -> list[Strip]:
         st = self.get_component_rich_style
-        base = self.rich_style
+        base = self._line_base()[1]
         console = self.app.console
         lines: list[tuple[Text, Style]] = []
         inner = max(4, width - 2)
