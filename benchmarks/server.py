@@ -724,7 +724,10 @@ def _unmeasured(label: str, note: str) -> list[dict[str, Any]]:
     ]
 
 
-def run_backend(kind: str, label: str, scale: dict[str, Any], log: Log, timings: dict[str, float]) -> list[dict[str, Any]]:
+PARTS = ("search", "fanout", "catchup")
+
+
+def run_backend(kind: str, label: str, scale: dict[str, Any], log: Log, timings: dict[str, float], parts: tuple[str, ...] = PARTS) -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix=f"ac-bench-server-{kind}-"))
     rows: list[dict[str, Any]] = []
     try:
@@ -732,15 +735,19 @@ def run_backend(kind: str, label: str, scale: dict[str, Any], log: Log, timings:
             seconds = seed_database(url, scale)
             timings[f"{kind}_seed_s"] = seconds
             log(f"{label}: migrated and seeded in {seconds:.1f} s")
-            queries = search_queries(url, scale["queries"])
-            rows += measure_search(url, queries, scale["rounds"], label, log)
+            if "search" in parts:
+                queries = search_queries(url, scale["queries"])
+                rows += measure_search(url, queries, scale["rounds"], label, log)
             server = ServerProcess.start(url, tmp)
             try:
-                rows += measure_search_http(server.url, _tokens(server.url, "advisor", 1)[0], queries, label, log)
-                rows += measure_fanout(server, url, scale, tmp, label, log)
-                before, head, grow = grow_log(url, scale["template"], scale["catchup"], log, label)
-                timings.update({f"{kind}_{k}": v for k, v in grow.items()})
-                rows += measure_catchup(server, before, head, label, log)
+                if "search" in parts:
+                    rows += measure_search_http(server.url, _tokens(server.url, "advisor", 1)[0], queries, label, log)
+                if "fanout" in parts:
+                    rows += measure_fanout(server, url, scale, tmp, label, log)
+                if "catchup" in parts:
+                    before, head, grow = grow_log(url, scale["template"], scale["catchup"], log, label)
+                    timings.update({f"{kind}_{k}": v for k, v in grow.items()})
+                    rows += measure_catchup(server, before, head, label, log)
             finally:
                 server.stop()
     except Unreachable as exc:
@@ -751,15 +758,23 @@ def run_backend(kind: str, label: str, scale: dict[str, Any], log: Log, timings:
     return rows
 
 
-def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Seed each database, measure, clean up. Returns the rows (also written to results/server.json)."""
+def run(quick: bool = False, log: Callable[[str], None] | None = None, parts: tuple[str, ...] | None = None, backends: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Seed each database, measure, clean up. Returns the rows (also written to results/server.json).
+
+    `parts` (some of PARTS) and `backends` (some of "sqlite", "postgresql") narrow the run
+    for iterating on one measurement; by default (and from `python -m benchmarks`) all of
+    them run. They come from `--only` and `--backend`, or ADVISOR_BENCH_ONLY and
+    ADVISOR_BENCH_BACKEND (comma-separated)."""
+    parts = parts or _env_list("ADVISOR_BENCH_ONLY") or PARTS
+    backends = backends or _env_list("ADVISOR_BENCH_BACKEND") or tuple(k for k, _ in _BACKENDS)
     log = log or (lambda line: print(f"[server] {line}", file=sys.stderr, flush=True))
     scale = QUICK if quick else FULL
     started = time.perf_counter()
     timings: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
     for kind, label in _BACKENDS:
-        rows += run_backend(kind, label, scale, log, timings)
+        if kind in backends:
+            rows += run_backend(kind, label, scale, log, timings, parts)
     scale_note = (
         f"{scale['clients']:,} clients, {scale['products']:,} products, {scale['conversations']:,} open conversations; "
         f"{scale['subscribers']} SSE subscribers, {scale['rate']} posts/s for {scale['seconds']:g} s; catch-up of {scale['catchup']:,} events"
@@ -770,6 +785,8 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
             {
                 "suite": "server",
                 "quick": quick,
+                "parts": list(parts),
+                "backends": list(backends),
                 "scale": scale_note,
                 "seconds": round(time.perf_counter() - started, 1),
                 "setup": {k: round(v, 2) for k, v in timings.items()},
@@ -785,7 +802,26 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None) -> list[d
     return rows
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in os.environ.get(name, "").split(",") if x.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """`--only search|fanout|catchup` and `--backend sqlite|postgresql` (repeatable, or
+    comma-separated) narrow the run; the rest is the suite's usual command line."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for flag, env, allowed in (("--only", "ADVISOR_BENCH_ONLY", PARTS), ("--backend", "ADVISOR_BENCH_BACKEND", tuple(k for k, _ in _BACKENDS))):
+        chosen: list[str] = []
+        while flag in argv:
+            i = argv.index(flag)
+            if i + 1 >= len(argv):
+                raise SystemExit(f"{flag} needs a value: {', '.join(allowed)}")
+            chosen += [x for x in argv[i + 1].split(",") if x]
+            del argv[i : i + 2]
+        if bad := [x for x in chosen if x not in allowed]:
+            raise SystemExit(f"{flag}: unknown {bad}; choose from {', '.join(allowed)}")
+        if chosen:
+            os.environ[env] = ",".join(chosen)
     return suite_main("python -m benchmarks.server", "The server's benchmarks: lookbook search, SSE fan-out, catch-up.", run, RESULTS, ROOT, argv)
 
 
