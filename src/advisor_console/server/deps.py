@@ -13,6 +13,7 @@ from sqlmodel import Session
 from ..domain.models import Advisor, Role
 from .errors import ApiError, forbidden
 from .eventlog import EventBus, LogTail, utcnow
+from .fanout import new_registry
 from .presence import PresenceHub
 from .security import token_digest
 from .tables import AdvisorRow, TokenRow
@@ -27,6 +28,7 @@ class ServerState:
     presence: PresenceHub = field(default_factory=PresenceHub)  # who views/types where (not logged)
     tail: LogTail | None = None  # the newest events, shared by this process's SSE streams
     whatsapp: Any = None  # channels.whatsapp.WhatsAppConfig when the adapter is enabled
+    streams: Any = field(default_factory=new_registry)  # the SSE streams of each event loop (fanout.StreamHub)
 
 
 def server_state(request: Request) -> ServerState:
