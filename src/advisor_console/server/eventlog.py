@@ -188,6 +188,13 @@ class EventBus:
         except TimeoutError:
             return False
 
+    def poke(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake the waiters of `loop` (on that loop's thread) without saying the log grew."""
+        with self._lock:
+            ev = self._events.pop(loop, None)
+        if ev is not None:
+            ev.set()
+
     def install(self, engine: Any) -> None:
         """Notify after every commit, on `engine`, of a session that appended events."""
         from sqlalchemy.orm import Session as session_class

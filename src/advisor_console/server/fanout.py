@@ -6,16 +6,19 @@ presence, ask the connection whether it was still open (an anyio cancel scope), 
 the log's tail for its reader and join its own frames. Now:
 
 - One broadcaster task per event loop (`StreamHub`) waits for the log to grow, reads the
-  new events once (`LogTail.refresh`: one query, each event rendered once) and wakes the
-  streams that are behind by resolving a future each: nothing else per stream.
+  new events once (`LogTail.refresh`: one query, each event rendered once) and writes
+  them to every live stream itself, calling the stream's ASGI `send`: no task of a
+  stream wakes (waking a request task resumes every frame of its middleware stack, twice).
 - Streams are grouped by visibility class (supervisors and trainers see everything; an
   advisor sees what her hub and her username allow: `is_visible`), and the frames of a
   batch are filtered, joined and encoded once per class and cursor (`LogTail.page`), so
-  a wake-up of 500 streams builds 5 chunks, not 500.
-- Each stream writes its chunk to its own ASGI `send` in its own request task: a slow
-  reader only slows itself (it falls behind, then catches up from the tail or, far
-  behind, from the database), never the others. Everything committed since its last
-  write goes out as one write.
+  a pass over 500 streams builds 5 chunks, not 500. Everything committed since a stream's
+  last write goes out as one write, presence frames included.
+- A write that cannot finish at once (the reader is slow: the server's write buffer is
+  full) is finished by a task of its own while the broadcaster goes on; that stream is
+  skipped until then, and catches up afterwards with one write. A stream that falls
+  behind the tail (or starts behind it) catches up in its own request task, from the
+  database, and then joins the broadcaster again.
 - The connection's end is noticed by a task waiting on `receive()` (idle, no cost per
   event); keepalives are sent by the broadcaster's once-a-second pass to the streams that
   have been quiet for `KEEPALIVE_SECONDS`.
@@ -50,26 +53,68 @@ KEEPALIVE = b": keepalive\n\n"
 
 
 class _Stream:
-    """One open SSE stream (the broadcaster's view of it)."""
+    """One open SSE stream."""
 
-    __slots__ = ("advisor", "key", "cursor", "waiter", "woken", "last_write", "closed", "__weakref__")
+    __slots__ = ("advisor", "key", "cursor", "send", "hub", "presence", "presence_pending", "busy", "live", "closed", "last_write", "owner", "__weakref__")
 
-    def __init__(self, advisor: Advisor, cursor: int, now: float) -> None:
+    def __init__(self, advisor: Advisor, cursor: int, send: Send, hub: StreamHub) -> None:
         self.advisor = advisor
         self.key = LogTail.class_of(advisor)
         self.cursor = cursor
-        self.waiter: asyncio.Future[None] | None = None
-        self.woken = False
-        self.last_write = now
+        self.send = send
+        self.hub = hub
+        self.presence: Any = None
+        self.presence_pending = False
+        self.busy = False  # a write of the broadcaster's is being finished by a task
+        self.live = False  # served by the broadcaster (else by its own request task)
         self.closed = False
+        self.last_write = hub.loop.time()
+        self.owner: asyncio.Future[None] | None = None  # the request task waits on it
 
     def set(self) -> None:
-        """Wake the stream (from its event loop): the log grew, presence changed, or it ended.
-        Also what `PresenceHub` calls (as `wake.set`, through call_soon_threadsafe)."""
-        self.woken = True
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        """A presence change waits (what `PresenceHub` calls, as `wake.set`, on our loop)."""
+        self.presence_pending = True
+        self.hub.poke()
+
+    def wake_owner(self) -> None:
+        owner = self.owner
+        if owner is not None and not owner.done():
+            owner.set_result(None)
+
+    def close(self) -> None:
+        self.closed = True
+        self.hub.streams.discard(self)
+        self.wake_owner()
+
+
+class _Finish:
+    """Awaitable that drives a coroutine already started elsewhere to its end, from the
+    value it yielded when it suspended (what `await` would have done had the first step
+    been taken by this task)."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Any, first: Any) -> None:
+        self.coro, self.first = coro, first
+
+    def __await__(self) -> Any:
+        coro, value = self.coro, self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - handed to the coroutine, as await does
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
 
 
 class StreamHub:
@@ -77,20 +122,28 @@ class StreamHub:
 
     def __init__(self, bus: EventBus, tail: LogTail, loop: asyncio.AbstractEventLoop, keepalive: float = KEEPALIVE_SECONDS) -> None:
         self.bus, self.tail, self.loop, self.keepalive = bus, tail, loop, keepalive
-        self.streams: set[_Stream] = set()
+        self.streams: set[_Stream] = set()  # the live ones
         self._task: asyncio.Task[None] | None = None
+        self._poked = False
+        self._finishing: set[asyncio.Task[None]] = set()
 
-    def add(self, stream: _Stream) -> None:
+    def join(self, stream: _Stream) -> None:
+        """`stream` is caught up with the tail: the broadcaster serves it from now on."""
+        stream.live = True
         self.streams.add(stream)
         if self._task is None or self._task.done():
             self._task = self.loop.create_task(self._broadcast(), name="sse-broadcaster")
+        self.poke()
 
-    def discard(self, stream: _Stream) -> None:
-        self.streams.discard(stream)
+    def poke(self) -> None:
+        """Run a pass soon even if the log did not grow (presence, a finished slow write)."""
+        if not self._poked:
+            self._poked = True
+            self.bus.poke(self.loop)
 
     async def _broadcast(self) -> None:
         loop = self.loop
-        next_keepalive_check = loop.time() + 1.0
+        next_keepalive = loop.time() + 1.0
         while self.streams:
             version = self.bus.version
             try:
@@ -99,26 +152,95 @@ class StreamHub:
                 log.warning("reading the log's tail failed: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
-            head = self.tail.head
-            for stream in self.streams:
-                if stream.cursor < head and stream.waiter is not None:
-                    stream.set()
+            self._poked = False
             now = loop.time()
-            if now >= next_keepalive_check:
-                next_keepalive_check = now + 1.0
-                for stream in self.streams:
-                    if now - stream.last_write >= self.keepalive:
-                        stream.set()
-            await self.bus.wait(1.0, version)
+            keepalive = now >= next_keepalive
+            if keepalive:
+                next_keepalive = now + 1.0
+            head = self.tail.head
+            for stream in list(self.streams):
+                if stream.busy or stream.closed:
+                    continue
+                if stream.cursor < head or stream.presence_pending or (keepalive and now - stream.last_write >= self.keepalive):
+                    self._serve(stream, now)
+            if not self._poked:
+                await self.bus.wait(1.0, version)
+
+    def _serve(self, stream: _Stream, now: float) -> None:
+        parts: list[bytes] = []
+        while True:
+            page = self.tail.page(stream.cursor, stream.key, stream.advisor)
+            if page is None:  # fell behind the tail: its own task catches up from the database
+                if parts:
+                    break
+                stream.live = False
+                self.streams.discard(stream)
+                stream.wake_owner()
+                return
+            chunk, last, full = page
+            if chunk:
+                parts.append(chunk)
+            elif last > stream.cursor:
+                parts.append(_cursor_frame(last))
+            stream.cursor = max(stream.cursor, last)
+            if not full:
+                break
+        if stream.presence_pending:
+            stream.presence_pending = False
+            text = _presence(stream)
+            if text:
+                parts.append(text)
+        if not parts:
+            if now - stream.last_write < self.keepalive:
+                return
+            parts.append(KEEPALIVE)
+        self._write(stream, b"".join(parts), now)
+
+    def _write(self, stream: _Stream, body: bytes, now: float) -> None:
+        """`send` the body, at once if the connection takes it (almost always), else finish
+        it in a task of its own while the stream is skipped."""
+        stream.last_write = now
+        coro = stream.send({"type": "http.response.body", "body": body, "more_body": True})
+        try:
+            suspended = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 - the connection is gone
+            stream.close()
+            return
+        stream.busy = True
+        task = self.loop.create_task(self._finish(stream, coro, suspended))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def _finish(self, stream: _Stream, coro: Any, suspended: Any) -> None:
+        try:
+            await _Finish(coro, suspended)
+        except Exception:  # noqa: BLE001 - the connection is gone
+            stream.close()
+        finally:
+            stream.busy = False
+            self.poke()
 
 
-def _hub(state: Any) -> StreamHub:
+def _cursor_frame(last: int) -> bytes:
+    """Only filtered-out events: tells the reader how far it may advance."""
+    return f"id: {last}\nevent: cursor\ndata: {{\"last_seq\": {last}}}\n\n".encode()
+
+
+def _presence(stream: _Stream) -> bytes:
+    render = stream.hub.presence_frames
+    return render(stream.presence, stream.advisor).encode("utf-8") if render is not None and stream.presence is not None else b""
+
+
+def _hub(state: Any, presence_frames: Callable[[Any, Advisor], str]) -> StreamHub:
     """This event loop's hub (the server runs on one loop; tests may run apps on several)."""
     loop = asyncio.get_running_loop()
     hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub] = state.streams
     hub = hubs.get(loop)
     if hub is None:
         hub = hubs[loop] = StreamHub(state.bus, state.tail, loop)
+        hub.presence_frames = presence_frames  # type: ignore[attr-defined]
     return hub
 
 
@@ -144,55 +266,44 @@ class EventStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self.state
-        hub = _hub(state)
+        hub = _hub(state, self.presence_frames)
         loop = hub.loop
         tail: LogTail = state.tail
         presence_hub: PresenceHub = state.presence
-        stream = _Stream(self.advisor, self.after, loop.time())
-        presence = presence_hub.subscribe(loop, stream)  # type: ignore[arg-type]  # duck-typed: .set()
+        stream = _Stream(self.advisor, self.after, send, hub)
+        stream.presence = presence_hub.subscribe(loop, stream)  # type: ignore[arg-type]  # duck-typed: .set()
         watcher = loop.create_task(self._watch(receive, stream))
-        hub.add(stream)
-
-        async def write(body: bytes) -> None:
-            await send({"type": "http.response.body", "body": body, "more_body": True})
-            stream.last_write = loop.time()
-
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-            await write(RETRY)
+            await send({"type": "http.response.body", "body": RETRY, "more_body": True})
             while not stream.closed:
-                stream.woken = False
+                # Catch up by ourselves (from the tail, or from the database when the tail
+                # does not reach back to our cursor) until a read is not full...
                 page = tail.page(stream.cursor, stream.key, stream.advisor)
-                if page is None:  # far behind the tail (or no tail yet): read the log ourselves
+                if page is None:
                     frames, last, full = await run_in_threadpool(self.read, state, stream.cursor, stream.advisor)
                     chunk = "".join(frames).encode("utf-8")
                 else:
                     chunk, last, full = page
-                if chunk:
-                    await write(chunk)  # one write per wake-up, however many events
-                elif last > stream.cursor:
-                    # Only filtered-out events: tell the reader how far it may advance.
-                    await write(f"id: {last}\nevent: cursor\ndata: {{\"last_seq\": {last}}}\n\n".encode())
+                body = chunk or (_cursor_frame(last) if last > stream.cursor else b"")
                 stream.cursor = max(stream.cursor, last)
-                if presence.pending and (text := self.presence_frames(presence, stream.advisor)):
-                    await write(text.encode("utf-8"))
+                if body:
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                    stream.last_write = loop.time()
                 if full or stream.closed:
                     continue
-                if loop.time() - stream.last_write >= hub.keepalive:
-                    await write(KEEPALIVE)
-                if stream.woken or stream.cursor < tail.head:
-                    continue
-                stream.waiter = loop.create_future()
+                # ... then the broadcaster sends the rest, and everything after.
+                stream.owner = loop.create_future()
+                hub.join(stream)
                 try:
-                    await stream.waiter
+                    await stream.owner  # until the end, or until it falls behind the tail
                 finally:
-                    stream.waiter = None
+                    stream.owner = None
         except OSError:
             pass  # the connection is gone (servers of ASGI spec >= 2.4 say so on send)
         finally:
-            stream.closed = True
-            hub.discard(stream)
-            presence_hub.unsubscribe(presence)
+            stream.close()
+            presence_hub.unsubscribe(stream.presence)
             watcher.cancel()
 
     @staticmethod
@@ -203,11 +314,8 @@ class EventStreamResponse(Response):
                 pass
         except Exception:  # noqa: BLE001 - whatever ended the connection ends the stream
             pass
-        stream.closed = True
-        stream.set()
+        stream.close()
 
 
 def new_registry() -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]:
     return weakref.WeakKeyDictionary()
-
-
