@@ -244,8 +244,8 @@ class LogTail:
         self.items: list[tuple[str | None, str | None, str | None, str | None, str]] = []
         self.version = -1  # the bus version the tail is known to be current for
         self._lock: asyncio.Lock | None = None
-        # Pages already built for the tail as it is now: (class, cursor) -> page.
-        self._pages: dict[tuple[Any, int], tuple[bytes, int, bool]] = {}
+        # Pages already built for the tail as it is now: (class, cursor, limit) -> page.
+        self._pages: dict[tuple[Any, int, int], tuple[bytes, int, bool]] = {}
         self._pages_of: tuple[int | None, int, int] = (None, 0, 0)
 
     def _read(self, after: int | None) -> tuple[int, int, list[tuple[int, Any, str]]]:
@@ -296,13 +296,13 @@ class LogTail:
         state = (self.lo, self.head, len(self.seqs))
         if state != self._pages_of:
             self._pages, self._pages_of = {}, state
-        found = self._pages.get((key, cursor))
+        found = self._pages.get((key, cursor, limit))
         if found is None:
             got = self.since(cursor, advisor, limit)
             if got is None:
                 return None
             frames, last = got
-            found = self._pages[(key, cursor)] = ("".join(frames).encode("utf-8"), last, last < self.head)
+            found = self._pages[(key, cursor, limit)] = ("".join(frames).encode("utf-8"), last, last < self.head)
         return found
 
     def since(self, cursor: int, advisor: Advisor, limit: int) -> tuple[list[str], int] | None:
