@@ -199,7 +199,7 @@ class ServerProcess:
         log_path = tmp / "server.log"
         script = Path(sys.executable).with_name("advisor-console")
         argv = ["serve", "--host", "127.0.0.1", "--port", "0", "--database-url", database_url, "--log-level", "warning"]
-        cmd = [str(script), *argv] if script.exists() else [sys.executable, "-c", "import sys; from advisor_console.cli import main; sys.argv[0] = 'advisor-console'; main()", *argv]
+        cmd = [str(script), *argv] if script.exists() else [sys.executable, "-c", "import sys; from advisor_console.workstation import main; sys.argv[0] = 'advisor-console'; main()", *argv]
         with open(log_path, "w") as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
         found: list[str] = []

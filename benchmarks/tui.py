@@ -300,6 +300,7 @@ _probe_file = os.environ["BENCH_PROBE_FILE"]
 _mode = os.environ["BENCH_MODE"]
 _big = int(os.environ.get("BENCH_BIG_ID", "0"))
 _len = int(os.environ.get("BENCH_THREAD_LEN", "0"))
+import advisor_console.workstation  # first, as the advisor-console script imports it
 import advisor_console.tui.app as _app_module
 from advisor_console.tui.screens.workspace import WorkspaceScreen
 
@@ -329,7 +330,7 @@ class _Probe(_app_module.AdvisorApp):
 
 _app_module.AdvisorApp = _Probe
 sys.argv = ["advisor-console"]
-from advisor_console.cli import main
+from advisor_console.workstation import main
 main()
 """
 

@@ -3,6 +3,7 @@ PostgreSQL), demo accounts, and real workspaces connected over HTTP."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import uuid
@@ -32,6 +33,9 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for var in ("ADVISOR_CONSOLE_SERVER", "ADVISOR_CONSOLE_TOKEN", "ADVISOR_CONSOLE_THEME", "ADVISOR_CONSOLE_DATA_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ADVISOR_CONSOLE_DEMO_RATE", "0")
+    # Importing the CLI turns the garbage collector off for a start (workstation.py); a test
+    # process is no start: collect as usual.
+    gc.enable()
     return home
 
 

@@ -90,7 +90,7 @@ def test_login_without_a_keyring_points_to_the_env_variable(live_server: object)
 
 
 def test_demo_database_is_seeded_once_and_reused(tmp_path: Path) -> None:
-    from advisor_console.cli import prepare_demo
+    from advisor_console.workstation import prepare_demo
 
     t0 = time.perf_counter()
     url = prepare_demo(tmp_path, echo=False)

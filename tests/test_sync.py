@@ -150,6 +150,58 @@ async def test_cache_first_start_works_with_the_server_down(live_server: LiveSer
     again.cache.close()
 
 
+async def test_start_from_the_snapshot_equals_folding_every_event(live_server: LiveServer, tmp_path: Path) -> None:
+    """Once caught up, the workspace keeps its folded state in the cache; the next start
+    reads it and folds only the events after it. The result is the state a fold of every
+    cached event gives; a snapshot of another version, or a damaged one, is not used."""
+    from advisor_console.client.session import open_workspace
+    from advisor_console.client.workspace import SNAPSHOT_FIELDS, Workspace
+
+    username = live_server.account("advisor", "TYO")["username"]
+    token = live_server.token(username)
+    root = tmp_path / "client"
+    ws = open_workspace(live_server.url, token, root=root)
+    task = asyncio.create_task(ws.start())
+    await wait_for(lambda: ws.state.connection == "live")
+    snapshot = ws.cache.load_snapshot()
+    assert snapshot is not None and snapshot[1] == ws.state.last_seq  # kept once caught up
+    # Events after the snapshot: in the cache, not in it (the next start folds them).
+    conv = ws.state.conversations[queued_conversation(ws)]
+    inbound(live_server, conv.client_id, "Encore une question", channel=conv.channel.value)
+    await wait_for(lambda: ws.state.threads.get(conv.id, [{}])[-1].body == "Encore une question", what="live inbound")
+    assert ws.cache.load_snapshot()[1] < ws.state.last_seq
+    ws._since_snapshot = 0  # noqa: SLF001 - stop without keeping a newer snapshot
+    await ws.stop()
+    await task
+    ws.cache.close()
+
+    def folded(workspace: Workspace) -> dict[str, Any]:
+        return {name: getattr(workspace.state, name) for name in SNAPSHOT_FIELDS}
+
+    again = open_workspace(live_server.url, token, root=root)
+    from_snapshot = folded(again)
+    after = again.cache.load_snapshot()[1]
+    assert len(again.cache.load_events(after)) >= 1  # some events were folded on top of it
+    again.cache.drop_snapshot()
+    full = Workspace(again.api, again.cache, again.me)
+    full.load_cached()
+    assert from_snapshot == folded(full)
+    assert from_snapshot["threads"][conv.id][-1].body == "Encore une question"
+
+    # Another version's snapshot, or a damaged one: every event is folded, nothing breaks.
+    again.cache.save_snapshot("another-version", full.state.last_seq, b"\x80\x05not a pickle")
+    other = Workspace(again.api, again.cache, again.me)
+    other.load_cached()
+    assert folded(other) == folded(full)
+    full.save_snapshot()
+    version, seq, _ = again.cache.load_snapshot()
+    again.cache.save_snapshot(version, seq, b"\x80\x05damaged")
+    damaged = Workspace(again.api, again.cache, again.me)
+    damaged.load_cached()
+    assert folded(damaged) == folded(full)
+    again.cache.close()
+
+
 async def test_api_client_reports_unreachable_and_bad_answers() -> None:
     api = ApiClient(f"http://127.0.0.1:{_free_port()}", "t")
     with pytest.raises(ApiError) as info:

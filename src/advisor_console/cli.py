@@ -1,4 +1,4 @@
-"""The `advisor-console` command.
+"""The `advisor-console` command line (the workstation itself opens in workstation.py).
 
 Heavy modules (textual, fastapi, sqlmodel) are imported inside the commands that need
 them, so `--help` and the server do not pay for the UI and the UI starts fast.
@@ -6,18 +6,18 @@ them, so `--help` and the server do not pay for the UI and the UI starts fast.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import json
-import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from .config import SettingsError, config_dir, config_file, data_dir, user_themes_dir
-from .config import load_settings as _load_settings
+from . import workstation
+from .config import config_dir, config_file, data_dir, user_themes_dir
+from .workstation import DEMO_PASSWORD, DemoRole, Refused, demo_database
 
 app = typer.Typer(
     name="advisor-console",
@@ -29,25 +29,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEMO_PASSWORD = "demo"  # demo data only; `serve` never creates accounts with it
-
-
-class DemoRole(StrEnum):
-    advisor = "advisor"
-    supervisor = "supervisor"
-    trainer = "trainer"
-
 
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"advisor-console: {message}", err=True)
     raise typer.Exit(code)
 
 
+def _refused(refused: Refused) -> None:
+    typer.echo(refused.line, err=True)
+    raise typer.Exit(refused.code)
+
+
 def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'server.sqlite'}"
 
 
-# ---- the workstation ------------------------------------------------------------------
+# ---- the workstation (workstation.py) ----------------------------------------------------
 
 
 ServerOpt = Annotated[
@@ -59,6 +56,8 @@ InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify the
 
 @app.callback(invoke_without_command=True)
 def main_callback(ctx: typer.Context, server: ServerOpt = None, insecure: InsecureOpt = False) -> None:
+    if ctx.invoked_subcommand not in (None, "run"):
+        gc.enable()  # off since workstation.py was imported: only a workstation start needs that
     if ctx.invoked_subcommand is None:
         run(server=server, insecure=insecure)
 
@@ -66,63 +65,19 @@ def main_callback(ctx: typer.Context, server: ServerOpt = None, insecure: Insecu
 def load_settings(**overrides: Any) -> Any:
     """The settings, or a clear message and exit 2 when one is invalid."""
     try:
-        return _load_settings(**overrides)
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+        return workstation.load_settings(**overrides)
+    except Refused as refused:
+        _refused(refused)
 
 
 @app.command()
 def run(server: ServerOpt = None, insecure: InsecureOpt = False) -> None:
     """Open the workstation: against --server (signed in with the stored token or
     ADVISOR_CONSOLE_TOKEN), or on the embedded demo when no server is configured."""
-    settings = load_settings(server=server)
-    if not settings.server:
-        _run_demo(DemoRole.advisor, rate=None)
-        return
-    from .client import credentials
-
-    url = settings.server.rstrip("/")
-    if insecure:
-        typer.echo("Warning: TLS certificates are NOT verified (--insecure).", err=True)
-    token = settings.token
-    if not token:
-        cred = credentials.load(url)
-        if cred is None:
-            _fail(f"Not signed in to {url}. Run `advisor-console login --server {url}` (or set ADVISOR_CONSOLE_TOKEN).")
-        token = cred.token  # type: ignore[union-attr]
-
-        def remember(new_token: str) -> None:
-            # A token renewed through the sign-in prompt replaces the stored one.
-            try:
-                credentials.store(url, new_token, cred.username or "")  # type: ignore[union-attr]
-            except credentials.NoKeyring:
-                pass
-
-        _open_tui(url, token, settings, verify=not insecure, on_new_token=remember)  # type: ignore[arg-type]
-        return
-    _open_tui(url, token, settings, verify=not insecure)
-
-
-def _open_tui(url: str, token: str, settings: Any, *, verify: bool = True, on_exit: Any = None, cache_key: str | None = None, on_new_token: Any = None) -> None:
-    from .client.api import ApiError
-    from .client.session import open_workspace
-
     try:
-        workspace = open_workspace(url, token, root=settings.resolved_data_dir, verify=verify, cache_key=cache_key)
-    except ApiError as err:
-        if err.auth_failed:
-            _fail(f"{err.message} Run `advisor-console login --server {url}`.")
-        _fail(f"Cannot open the workstation: {err.message}")
-    from .tui.app import AdvisorApp
-
-    workspace.on_new_token = on_new_token
-    try:
-        AdvisorApp(workspace, settings).run()
-    finally:
-        workspace.cache.close()
-        if on_exit:
-            on_exit()
+        workstation.open_workstation(server, insecure)
+    except Refused as refused:
+        _refused(refused)
 
 
 @app.command()
@@ -133,86 +88,10 @@ def demo(
 ) -> None:
     """Open the embedded demo: a server in this process, on a loopback port, over a SQLite
     file in the user data dir (seeded on first run), with simulated clients writing in."""
-    _run_demo(role, rate=rate, reset=reset)
-
-
-def demo_database(root: Path) -> Path:
-    return root / "demo" / "demo.sqlite"
-
-
-def prepare_demo(root: Path, *, reset: bool = False, seed_value: int = 7, echo: bool = True) -> str:
-    """Migrate (and on first run seed) the demo database; returns its URL."""
-    path = demo_database(root)
-    if reset:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
-    from .demo.seed import is_seeded, seed
-    from .server.db import make_engine, migrate
-
-    migrate(url)
-    engine = make_engine(url)
     try:
-        if not is_seeded(engine):
-            if echo:
-                typer.echo("Preparing the demo data (first run only)…")
-            seed(engine, seed=seed_value, password=DEMO_PASSWORD)
-    finally:
-        engine.dispose()
-    return url
-
-
-def _run_demo(role: DemoRole, *, rate: float | None, reset: bool = False) -> None:
-    settings = load_settings()
-    root = settings.resolved_data_dir
-    url = prepare_demo(root, reset=reset, seed_value=settings.demo_seed)
-    from .client.api import login
-    from .server.app import create_app
-    from .server.runner import start_in_thread
-
-    server = start_in_thread(create_app(url, run_migrations=False))
-    stop_sim = _start_simulator(server.url, rate if rate is not None else settings.demo_rate, settings.demo_seed)
-    token = login(server.url, role.value, DEMO_PASSWORD).token
-
-    def shutdown() -> None:
-        stop_sim()
-        server.stop()
-
-    # The demo's port changes per launch: key its cache by the database instead.
-    _open_tui(server.url, token, settings, on_exit=shutdown, cache_key=f"embedded:{url}")
-
-
-def _start_simulator(url: str, rate: float, seed_value: int) -> Any:
-    """Simulated clients write in from a thread of their own; returns a stop function."""
-    if rate <= 0:
-        return lambda: None
-    import asyncio
-    import threading
-
-    from .demo.simulator import Simulator
-
-    loop = asyncio.new_event_loop()
-    sim = Simulator(url, "channel-sim", DEMO_PASSWORD, rate_per_minute=rate, seed=seed_value)
-    task_holder: dict[str, Any] = {}
-
-    def run_sim() -> None:
-        asyncio.set_event_loop(loop)
-        task_holder["task"] = loop.create_task(sim.run())
-        try:
-            loop.run_until_complete(task_holder["task"])
-        except BaseException:
-            pass
-
-    thread = threading.Thread(target=run_sim, name="demo-simulator", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        task = task_holder.get("task")
-        if task is not None:
-            loop.call_soon_threadsafe(task.cancel)
-        thread.join(2)
-
-    return stop
+        workstation.run_demo(role, rate=rate, reset=reset)
+    except Refused as refused:
+        _refused(refused)
 
 
 # ---- the server ------------------------------------------------------------------------

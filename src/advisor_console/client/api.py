@@ -1,22 +1,55 @@
-"""The HTTP client of the workstation (httpx): JSON calls, errors, and the SSE reader."""
+"""The HTTP client of the workstation (httpx): JSON calls, errors, and the SSE reader.
+
+httpx is imported lazily (on first use, `importlib.util.LazyLoader`): the workstation
+draws its first frame from the local cache before any HTTP, and httpx with its TLS
+context is a good part of a start's imports.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
-
-import httpx
 
 from ..domain.models import Advisor, TokenResponse
 
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+def _lazy_module(name: str) -> ModuleType:
+    """`name`, loaded on its first attribute access (at once if already imported)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:  # pragma: no cover - a broken install
+        return importlib.import_module(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+httpx = _lazy_module("httpx")
+
+# (total, connect) seconds; a tuple so that defining it does not load httpx.
+DEFAULT_TIMEOUT: Any = (10.0, 5.0)
 # Bigger answers are refused rather than held in memory: no page of this API comes near.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 MAX_SSE_LINE = 4 * 1024 * 1024
 # The stream sends a keepalive every 15 s: no byte for 45 s means the connection is dead.
-STREAM_TIMEOUT = httpx.Timeout(10.0, connect=5.0, read=45.0)
+STREAM_TIMEOUT = (10.0, 5.0, 45.0)  # (total, connect, read)
+
+
+def _timeout(value: Any) -> Any:
+    """An httpx.Timeout from one of the tuples above (or a Timeout given as it is)."""
+    if isinstance(value, tuple):
+        total, connect, *read = value
+        return httpx.Timeout(total, connect=connect, read=read[0] if read else total)
+    return value
 
 
 class ApiError(Exception):
@@ -87,7 +120,15 @@ class ApiClient:
     def __init__(self, base_url: str, token: str | None = None, *, verify: bool = True, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=DEFAULT_TIMEOUT, verify=verify, transport=transport)
+        self._verify, self._transport = verify, transport
+        self._client: Any = None
+
+    @property
+    def _http(self) -> Any:
+        """The httpx client, made on first use (after the first frame, on the UI's loop)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=_timeout(DEFAULT_TIMEOUT), verify=self._verify, transport=self._transport)
+        return self._client
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -98,7 +139,8 @@ class ApiClient:
         return headers
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def request_bytes(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
         """The answer and its body (capped); an ApiError for a refusal or no answer."""
@@ -134,7 +176,7 @@ class ApiClient:
         item is a local "open" event once the server has accepted the stream."""
         headers = self._headers({"Accept": "text/event-stream", "Last-Event-ID": str(after)})
         try:
-            async with self._http.stream("GET", "/api/v1/events/stream", params={"after": after}, headers=headers, timeout=STREAM_TIMEOUT) as response:
+            async with self._http.stream("GET", "/api/v1/events/stream", params={"after": after}, headers=headers, timeout=_timeout(STREAM_TIMEOUT)) as response:
                 if response.status_code >= 400:
                     raise _error_from(response, await _read_capped(response))
                 if not response.headers.get("content-type", "").startswith("text/event-stream"):

@@ -34,6 +34,8 @@ SCHEMA = (
         attempts INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'pending', error TEXT)""",
     "CREATE TABLE IF NOT EXISTS draft (conversation_id INTEGER PRIMARY KEY, text TEXT NOT NULL, updated_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS document (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id))",
+    # The state folded from the events up to `seq` (see Workspace.save_snapshot): one row.
+    "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), version TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL)",
 )
 
 
@@ -96,8 +98,24 @@ class LocalCache:
 
     # ---- events -----------------------------------------------------------------
 
-    def load_events(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for (body,) in self._read("SELECT body FROM cached_event ORDER BY seq")]
+    def load_events(self, after: int = 0) -> list[dict[str, Any]]:
+        """The events kept, in order; with `after`, only those after that seq."""
+        return [json.loads(body) for (body,) in self._read("SELECT body FROM cached_event WHERE seq > ? ORDER BY seq", (after,))]
+
+    # ---- the state snapshot --------------------------------------------------------------
+
+    def load_snapshot(self) -> tuple[str, int, bytes] | None:
+        """(version, seq, body) of the state snapshot, or None."""
+        rows = self._read("SELECT version, seq, body FROM snapshot WHERE id = 1")
+        return (rows[0][0], int(rows[0][1]), bytes(rows[0][2])) if rows else None
+
+    def save_snapshot(self, version: str, seq: int, body: bytes) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO snapshot (id, version, seq, body) VALUES (1, ?, ?, ?)", (version, seq, body))
+
+    def drop_snapshot(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM snapshot")
 
     def store_events(self, events: list[dict[str, Any]], cursor: int) -> None:
         """Keep events and move the cursor in one transaction."""

@@ -13,9 +13,12 @@ when the server cannot be reached.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import pickle
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 from urllib.parse import quote
@@ -33,6 +36,11 @@ log = logging.getLogger(__name__)
 Listener = Callable[[Changes], None]
 
 NOTIFY_SCOPES = ("mine", "hub", "all")
+# The parts of the state that are a fold of the server's events (and threads loaded whole):
+# what a snapshot keeps. The rest (connection, outbox, read marks, presence, notices) is
+# this session's or is read from the cache's own tables at start.
+SNAPSHOT_FIELDS = ("conversations", "threads", "complete_threads", "message_ids", "advisors", "last_seq", "scheduled")
+SNAPSHOT_EVERY = 5000  # events folded between two snapshots while live
 CONTACT_CHECK_TTL = 60.0  # seconds a contact-check answer is reused (per client and channel)
 
 
@@ -75,6 +83,25 @@ def message_payload(
     return payload
 
 
+_snapshot_version: str | None = None
+
+
+def snapshot_version() -> str:
+    """What a snapshot must have been written by: the same reducer and models (their source),
+    and the same pydantic (the models' pickled form). Any change: the events are folded anew."""
+    global _snapshot_version
+    if _snapshot_version is None:
+        import pydantic
+
+        from ..domain import events, models, reducer
+
+        digest = hashlib.sha256(pydantic.VERSION.encode())
+        for module in (events, models, reducer):
+            digest.update(Path(module.__file__ or "").read_bytes())
+        _snapshot_version = digest.hexdigest()[:32]
+    return _snapshot_version
+
+
 class Workspace:
     def __init__(self, api: ApiClient, cache: LocalCache, me: Advisor) -> None:
         self.api = api
@@ -88,6 +115,8 @@ class Workspace:
         self.sync = SyncEngine(api, cache, self._apply_events)
         self._task: asyncio.Task[None] | None = None
         self._identity_task: asyncio.Future[None] | None = None
+        self._since_snapshot = 0  # events folded since the last snapshot was kept
+        self._snapshot_live = False  # a snapshot was kept since the live stream began
         # Called with a fresh token after sign_in_again (the CLI stores it in the keyring).
         self.on_new_token: Callable[[str], None] | None = None
         # Called with who the server says we are (the session remembers it for next start).
@@ -96,11 +125,43 @@ class Workspace:
     # ---- lifecycle -------------------------------------------------------------
 
     def load_cached(self) -> None:
-        """Fill the state from the local cache (instant, offline). Call before start()."""
-        self._apply_events(self.cache.load_events(), notify=False)
+        """Fill the state from the local cache (instant, offline). Call before start().
+
+        From the snapshot (the state as it was folded up to some seq, see `save_snapshot`)
+        and the events kept after it; without a usable snapshot, from every event kept.
+        """
+        after = self._restore_snapshot()
+        self._apply_events(self.cache.load_events(after), notify=False)
         self._apply_events([ev.local_event(ev.LOCAL_OUTBOX, {"pending": self.cache.pending_items()})], notify=False)
         marks = [{"conversation_id": int(cid), **mark} for cid, mark in self.cache.documents("read").items() if cid.isdigit()]
         self._apply_events([ev.local_event(ev.LOCAL_READ, {"marks": marks})], notify=False)
+
+    def _restore_snapshot(self) -> int:
+        """The state from the cache's snapshot; returns its seq (0: none was usable)."""
+        try:
+            row = self.cache.load_snapshot()
+            if row is None or row[0] != snapshot_version():
+                return 0
+            data = pickle.loads(row[2])  # the user's own cache file, written by save_snapshot
+            if not isinstance(data, dict) or data.get("last_seq") != row[1] or set(data) != set(SNAPSHOT_FIELDS):
+                raise ValueError("the snapshot does not hold a workspace state")
+        except Exception as exc:  # noqa: BLE001 - a damaged snapshot costs a full fold, never the start
+            log.warning("local snapshot not used (%s): folding every cached event", exc)
+            return 0
+        for name in SNAPSHOT_FIELDS:
+            setattr(self.state, name, data[name])
+        return row[1]
+
+    def save_snapshot(self) -> None:
+        """Keep the folded state in the cache, so the next start folds only what came after."""
+        self._since_snapshot = 0
+        if not self.state.last_seq:
+            return
+        try:
+            body = pickle.dumps({name: getattr(self.state, name) for name in SNAPSHOT_FIELDS}, protocol=pickle.HIGHEST_PROTOCOL)
+            self.cache.save_snapshot(snapshot_version(), self.state.last_seq, body)
+        except Exception as exc:  # noqa: BLE001 - a start without a snapshot is only slower
+            log.warning("could not keep a snapshot of the state: %s", exc)
 
     async def start(self) -> None:
         """Run sync (catch-up, live stream, outbox delivery) until stop()."""
@@ -132,6 +193,8 @@ class Workspace:
             self._identity_task.cancel()
         await self.sync.stop()
         await self.api.aclose()
+        if self._since_snapshot:
+            self.save_snapshot()
 
     @property
     def signed_out(self) -> bool:
@@ -152,12 +215,20 @@ class Workspace:
         self._listeners.append(listener)
 
     def _apply_events(self, events: list[dict[str, Any]], notify: bool = True) -> None:
+        seq = self.state.last_seq
         for event in events:
             try:
                 apply(self.state, event)
             except (ValueError, TypeError, KeyError, AttributeError):
                 # A malformed event (a server bug or a garbage answer) is skipped, not fatal.
                 log.warning("skipping a malformed event: %r", str(event)[:200])
+        if notify:
+            # Snapshot once caught up (the next start folds only what comes after), then
+            # every SNAPSHOT_EVERY events (and at stop).
+            self._since_snapshot += self.state.last_seq - seq
+            if self.state.connection == "live" and self._since_snapshot and (not self._snapshot_live or self._since_snapshot >= SNAPSHOT_EVERY):
+                self._snapshot_live = True
+                self.save_snapshot()
         changes = self.state.take_changes()
         if notify and changes:
             for listener in list(self._listeners):

@@ -126,7 +126,7 @@ InTime = Annotated[datetime, AfterValidator(_storable_time)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Advisor(_Model):

@@ -11,7 +11,9 @@
 - themes come from themes/ and the user themes folder; the choice is remembered;
 - once mounted, everything loaded so far (the state folded from the cache: tens of
   thousands of objects) is moved out of the garbage collector's sight (`gc.freeze`), so
-  a full collection no longer walks it: those took 40-90 ms, mid-keystroke, at scale.
+  a full collection no longer walks it: those took 40-90 ms, mid-keystroke, at scale;
+  the collector itself (off since the command started, see workstation.py) is turned back on
+  after the first frame, with sync.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ class AdvisorApp(App[None]):
             if wanted != DEFAULT_THEME:
                 self.theme_errors.append(f"Theme {wanted!r} is not installed; using {DEFAULT_THEME}.")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self._initial_theme = wanted
+        # Before the app runs: the stylesheet is parsed once, with this theme's variables
+        # (set from on_mount, every rule was parsed and applied again before the first frame).
+        self.theme = wanted
 
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and theme != self.settings.theme:
@@ -116,7 +120,6 @@ class AdvisorApp(App[None]):
         if state.last_seq == 0 and not state.conversations:
             self.workspace.load_cached()
             self._on_changes(Changes(queue=True, connection=True, outbox=True, advisors=True))
-        self.theme = self._initial_theme
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         self._theme_ready = True
@@ -124,7 +127,14 @@ class AdvisorApp(App[None]):
             self.notify(error, title="Themes", severity="warning", markup=False, timeout=8)
         self.workspace.subscribe(self._on_changes)
         gc.freeze()
-        self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
+        # Sync (and the HTTP client it imports) after the first frame: that frame shows
+        # what the local cache holds, and needs nothing from the network.
+        self.call_after_refresh(self._start_sync)
+
+    def _start_sync(self) -> None:
+        gc.enable()  # off from the start of the `advisor-console` command (see workstation.py)
+        if not any(worker.group == "sync" for worker in self.workers):
+            self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
 
     def on_ready(self) -> None:
         now = time.perf_counter()

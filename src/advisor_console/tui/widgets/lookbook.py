@@ -172,23 +172,36 @@ class Lookbook(Vertical):
         self.detail: ProductDetail | None = None
         self.picture_mode = "blocks"
         self.picture_drawn = ""  # how the detail's picture was drawn (graphics/blocks/text)
+        self.built = False  # the parts are mounted on the first open
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search the lookbook: name, SKU, line, colour, material…", id="lookbook-input")
-        yield Static(id="lookbook-filters")
-        yield LookbookResults(id="lookbook-results")
-        yield ProductDetailView(id="lookbook-detail")
-        yield Static(id="lookbook-status")
+        # Nothing until the first open (`_build`): the workstation's first frame does not
+        # pay for widgets most starts never show.
+        return []
+
+    def _build(self) -> None:
+        """Mount the parts (once, on the first open); queries find them at once."""
+        if self.built:
+            return
+        self.built = True
+        self.mount_all(
+            [
+                Input(placeholder="Search the lookbook: name, SKU, line, colour, material…", id="lookbook-input"),
+                Static(id="lookbook-filters"),
+                LookbookResults(id="lookbook-results"),
+                ProductDetailView(id="lookbook-detail"),
+                Static(id="lookbook-status"),
+            ]
+        )
 
     def on_mount(self) -> None:
         self.border_title = "Lookbook"
         self.border_subtitle = "enter/s share · d detail · f filter · t try-on · esc close"
         self.picture_mode = getattr(self.app, "picture_mode", "blocks")
-        self._show_filters()
         self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self._refill), init=False)
 
     def _refill(self) -> None:
-        if self._searched is not None and not self.searching:
+        if self.built and self._searched is not None and not self.searching:
             self._fill()
 
     @property
@@ -196,6 +209,7 @@ class Lookbook(Vertical):
         return HUB_CURRENCY.get(self.workspace.me.hub, "EUR")
 
     def open(self, client: Client | None = None) -> None:
+        self._build()
         changed = client is not None and (self.client is None or self.client.id != client.id)
         self.client = client or self.client
         self.close_detail(refocus=False)

@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.content import Content
+from textual.css.scalar import Unit
 from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
@@ -184,6 +185,15 @@ class QueuePane(Vertical):
         self._show_view()
         self.set_interval(20.0, self.refresh_rows)  # waiting times stay live
         self.watch(self.app, "theme", lambda _t: self.call_after_refresh(self.refresh_rows), init=False)
+
+    def _expected_width(self) -> int:
+        """The rows' width before the first layout (the first frame's rows are drawn before
+        it): the pane's width in the stylesheet less its and the list's gutters and the
+        scrollbar, so they are drawn once, not again at the first resize."""
+        width, qlist = self.styles.width, self.list
+        if width is None or width.unit != Unit.CELLS:
+            return 36
+        return max(10, int(width.value) - self.styles.gutter.width - qlist.styles.gutter.width - qlist.styles.scrollbar_size_vertical)
 
     def on_resize(self) -> None:
         width = self.list.scrollable_content_region.width
@@ -367,7 +377,7 @@ class QueuePane(Vertical):
         if not self.is_mounted:
             return
         qlist = self.list
-        width = qlist.scrollable_content_region.width or 36
+        width = self._width = qlist.scrollable_content_region.width or self._expected_width()
         now = self.app.clock()
         styles = self._row_styles()
         # conversation id -> True when one of its outbox items was refused (shown as "not sent").
