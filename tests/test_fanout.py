@@ -79,7 +79,6 @@ def test_the_broadcaster_writes_each_batch_once_and_a_slow_reader_holds_no_one_b
         bus = EventBus()
         tail = _tail([(1, "TYO")], lo=0)
         hub = StreamHub(bus, tail, loop)
-        hub.presence_frames = None  # type: ignore[attr-defined]
         fast: list[bytes] = []
         slow: list[bytes] = []
         flr: list[bytes] = []

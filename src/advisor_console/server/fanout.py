@@ -126,6 +126,7 @@ class StreamHub:
         self._task: asyncio.Task[None] | None = None
         self._poked = False
         self._finishing: set[asyncio.Task[None]] = set()
+        self.presence_frames: Callable[[Any, Advisor], str] | None = None  # renders a stream's presence changes
 
     def join(self, stream: _Stream) -> None:
         """`stream` is caught up with the tail: the broadcaster serves it from now on."""
@@ -240,7 +241,7 @@ def _hub(state: Any, presence_frames: Callable[[Any, Advisor], str]) -> StreamHu
     hub = hubs.get(loop)
     if hub is None:
         hub = hubs[loop] = StreamHub(state.bus, state.tail, loop)
-        hub.presence_frames = presence_frames  # type: ignore[attr-defined]
+        hub.presence_frames = presence_frames
     return hub
 
 
