@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
+from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
 from ..domain.models import Advisor, Role
 from .errors import ApiError, forbidden
 from .eventlog import EventBus, LogTail, utcnow
+from .fanout import new_registry
 from .presence import PresenceHub
 from .security import token_digest
 from .tables import AdvisorRow, TokenRow
@@ -27,6 +32,7 @@ class ServerState:
     presence: PresenceHub = field(default_factory=PresenceHub)  # who views/types where (not logged)
     tail: LogTail | None = None  # the newest events, shared by this process's SSE streams
     whatsapp: Any = None  # channels.whatsapp.WhatsAppConfig when the adapter is enabled
+    streams: Any = field(default_factory=new_registry)  # the SSE streams of each event loop (fanout.StreamHub)
 
 
 def server_state(request: Request) -> ServerState:
@@ -38,24 +44,79 @@ def read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+class AuthCache:
+    """Who a token signs in, remembered for `ttl` seconds (every request of a busy client
+    used to cost a session and two queries before doing anything).
+
+    Safe because: a token's expiry is checked on every use against the time it was issued
+    with; a change to any advisor or token row made by this process (status, capacity, a
+    deleted token or account) empties the cache at once (mapper events, below); one made
+    by another server process is seen within `ttl`. Unknown tokens are never cached."""
+
+    def __init__(self, ttl: float = 2.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[float, int, datetime, Advisor]] = {}
+        self.generation = 0
+
+    def get(self, digest: str) -> tuple[datetime, Advisor] | None:
+        item = self._items.get(digest)
+        if item is None or item[1] != self.generation or time.monotonic() - item[0] > self.ttl:
+            return None
+        return item[2], item[3]
+
+    def put(self, digest: str, generation: int, expires_at: datetime, advisor: Advisor) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return  # something changed while we read: do not keep what we read
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[digest] = (time.monotonic(), generation, expires_at, advisor)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._items.clear()
+
+
+AUTH_CACHE = AuthCache()
+
+
+def _changed(*_: Any) -> None:
+    AUTH_CACHE.invalidate()
+
+
+for _table in (AdvisorRow, TokenRow):
+    for _what in ("after_update", "after_delete"):  # (a new row changes nothing cached)
+        sa_event.listen(_table, _what, _changed)
+
+
 def current_advisor(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Advisor:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "unauthorized", "Sign in first: send Authorization: Bearer <token>.", {"WWW-Authenticate": "Bearer"})
-    token = authorization[7:].strip()
-    with Session(server_state(request).engine) as session:
-        row = session.get(TokenRow, token_digest(token))
-        if row is None:
-            raise ApiError(401, "unauthorized", "This token is not valid. Sign in again.", {"WWW-Authenticate": "Bearer"})
-        if row.expires_at <= utcnow():
-            raise ApiError(401, "token_expired", "This token has expired. Sign in again.", {"WWW-Authenticate": "Bearer"})
-        adv = session.get(AdvisorRow, row.advisor_id)
-        if adv is None:
-            raise ApiError(401, "unauthorized", "This account no longer exists.")
-        request.state.advisor_role = adv.role  # for the trainer's masking (server/trainer_masking.py)
-        return adv.to_model()
+    digest = token_digest(authorization[7:].strip())
+    cached = AUTH_CACHE.get(digest)
+    if cached is None:
+        generation = AUTH_CACHE.generation
+        with Session(server_state(request).engine) as session:
+            row = session.get(TokenRow, digest)
+            if row is None:
+                raise ApiError(401, "unauthorized", "This token is not valid. Sign in again.", {"WWW-Authenticate": "Bearer"})
+            if row.expires_at <= utcnow():
+                raise ApiError(401, "token_expired", "This token has expired. Sign in again.", {"WWW-Authenticate": "Bearer"})
+            adv = session.get(AdvisorRow, row.advisor_id)
+            if adv is None:
+                raise ApiError(401, "unauthorized", "This account no longer exists.")
+            cached = row.expires_at, adv.to_model()
+        AUTH_CACHE.put(digest, generation, *cached)
+    expires_at, advisor = cached
+    if expires_at <= utcnow():
+        raise ApiError(401, "token_expired", "This token has expired. Sign in again.", {"WWW-Authenticate": "Bearer"})
+    request.state.advisor_role = advisor.role.value  # for the trainer's masking (server/trainer_masking.py)
+    return advisor.model_copy()  # each request its own (the cached one is shared)
 
 
 CurrentAdvisor = Annotated[Advisor, Depends(current_advisor)]

@@ -231,6 +231,13 @@ class EventBus:
         except TimeoutError:
             return False
 
+    def poke(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake the waiters of `loop` (on that loop's thread) without saying the log grew."""
+        with self._lock:
+            ev = self._events.pop(loop, None)
+        if ev is not None:
+            ev.set()
+
     def install(self, engine: Any) -> None:
         """Notify after every commit, on `engine`, of a session that appended events."""
         from sqlalchemy.orm import Session as session_class
@@ -280,6 +287,9 @@ class LogTail:
         self.items: list[tuple[str | None, str | None, str | None, str | None, str]] = []
         self.version = -1  # the bus version the tail is known to be current for
         self._lock: asyncio.Lock | None = None
+        # Pages already built for the tail as it is now: (class, cursor, limit) -> page.
+        self._pages: dict[tuple[Any, int, int], tuple[bytes, int, bool]] = {}
+        self._pages_of: tuple[int | None, int, int] = (None, 0, 0)
 
     def _read(self, after: int | None) -> tuple[int, int, list[tuple[int, Any, str]]]:
         from sqlalchemy.orm import Session as session_class
@@ -313,6 +323,30 @@ class LogTail:
                 self.lo = self.seqs[cut - 1]
                 del self.seqs[:cut], self.items[:cut]
             self.version = max(self.version, version)
+
+    @staticmethod
+    def class_of(advisor: Advisor) -> tuple[str, ...]:
+        """Readers who see the same events: everyone who sees everything, or one advisor
+        (her hub and her username decide, as in `is_visible`)."""
+        if advisor.role in (Role.supervisor, Role.trainer):
+            return ("all",)
+        return ("advisor", str(advisor.hub), advisor.username)
+
+    def page(self, cursor: int, key: tuple[str, ...], advisor: Advisor, limit: int = 500) -> tuple[bytes, int, bool] | None:
+        """`since` as one encoded chunk, built once for every reader of the class `key`
+        (`class_of(advisor)`) at the same cursor: (chunk, the seq to advance to, whether
+        more events follow). None when the tail no longer holds the events after `cursor`."""
+        state = (self.lo, self.head, len(self.seqs))
+        if state != self._pages_of:
+            self._pages, self._pages_of = {}, state
+        found = self._pages.get((key, cursor, limit))
+        if found is None:
+            got = self.since(cursor, advisor, limit)
+            if got is None:
+                return None
+            frames, last = got
+            found = self._pages[(key, cursor, limit)] = ("".join(frames).encode("utf-8"), last, last < self.head)
+        return found
 
     def since(self, cursor: int, advisor: Advisor, limit: int) -> tuple[list[str], int] | None:
         """What `advisor` may see after `cursor` (at most `limit` events scanned) and the seq

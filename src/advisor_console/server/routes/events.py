@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from ...domain.models import Advisor, Event, EventsPage
 from .. import eventlog, services
-from ..deps import READERS, STAFF, CurrentAdvisor, ReadSession, State, ServerState, require
+from ..deps import READERS, CurrentAdvisor, ReadSession, State, ServerState, require
 from ..errors import ApiError
+from ..fanout import KEEPALIVE_SECONDS, EventStreamResponse
 from ..presence import Subscriber
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
-KEEPALIVE_SECONDS = 15.0
 BATCH = 500
 
 
@@ -36,9 +34,11 @@ def read_events(
     return Response(eventlog.read_after_json(session, after, limit, advisor), media_type="application/json")
 
 
-def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[list, int]:
+def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[list[str], int, bool]:
+    """A stream's own read of the log, when it is further behind than the shared tail."""
     with Session(state.engine) as session:
-        return eventlog.read_after(session, after, BATCH, advisor)
+        events, last = eventlog.read_after(session, after, BATCH, advisor)
+    return [sse_frame(e) for e in events], last, len(events) == BATCH
 
 
 def sse_frame(e: Event) -> str:
@@ -57,7 +57,8 @@ def _presence_frames(sub: Subscriber, advisor: Advisor) -> str:
 
 
 async def _wait(state: ServerState, version: int, presence_wake: asyncio.Event) -> bool:
-    """Until the log grows or a presence change arrives (True), or the keepalive (False)."""
+    """Until the log grows or a presence change arrives (True), or the keepalive (False).
+    (The web chat's visitor stream waits with it; the advisors' streams are fanout.py's.)"""
     if presence_wake.is_set():
         return True
     log_task = asyncio.ensure_future(state.bus.wait(KEEPALIVE_SECONDS, version))
@@ -70,44 +71,8 @@ async def _wait(state: ServerState, version: int, presence_wake: asyncio.Event) 
     return presence_task in done or (log_task in done and not log_task.cancelled() and log_task.result())
 
 
-async def _stream(request: Request, state: ServerState, advisor: Advisor, after: int) -> AsyncIterator[str]:
-    cursor = after
-    presence_wake = asyncio.Event()
-    presence = state.presence.subscribe(asyncio.get_running_loop(), presence_wake)
-    yield "retry: 2000\n\n"
-    while True:
-        version = state.bus.version
-        page = None
-        if state.tail is not None:  # the shared tail of the log: no query of our own
-            await state.tail.refresh(version)
-            page = state.tail.since(cursor, advisor, BATCH)
-        if page is None:  # far behind (or no tail): read the log ourselves
-            events, last = await run_in_threadpool(_read, state, cursor, advisor)
-            frames, full = [sse_frame(e) for e in events], len(events) == BATCH
-        else:
-            frames, last = page
-            full = state.tail is not None and last < state.tail.head
-        if frames:
-            yield "".join(frames)  # one write per wake-up, however many events
-        elif last > cursor:
-            # Only filtered-out events: tell the reader how far it may advance.
-            yield f"id: {last}\nevent: cursor\ndata: {{\"last_seq\": {last}}}\n\n"
-        presence_wake.clear()
-        if frames_of_presence := _presence_frames(presence, advisor):
-            yield frames_of_presence
-        cursor = max(cursor, last)
-        if full:
-            continue
-        if await request.is_disconnected():
-            return
-        woke = await _wait(state, version, presence_wake)
-        if not woke:
-            yield ": keepalive\n\n"
-
-
 @router.get("/stream", response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
 async def stream_events(
-    request: Request,
     advisor: CurrentAdvisor,
     state: State,
     after: int = Query(0, ge=0, le=2**62),
@@ -123,4 +88,5 @@ async def stream_events(
         except ValueError:
             raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be a sequence number.") from None
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_stream(request, state, advisor, after), media_type="text/event-stream", headers=headers)
+    # One broadcaster wakes this process's streams; see server/fanout.py.
+    return EventStreamResponse(state, advisor, after, _read, _presence_frames, headers=headers)
