@@ -63,9 +63,10 @@ def machine(pg_version: str | None = None) -> dict[str, Any]:
     }
 
 
-def suite_main(prog: str, description: str, run, results, root, argv=None, parts: tuple[str, ...] = ()) -> int:  # noqa: ANN001
+def suite_main(prog: str, description: str, run, results, root, argv=None, parts: tuple[str, ...] = (), backends: tuple[str, ...] = ()) -> int:  # noqa: ANN001
     """The command line of one suite: `--quick`, `--only PART` (when the suite has `parts`),
-    the table, where the JSON went."""
+    `--backend NAME` (when it has `backends`), the table, where the JSON went. Both are
+    repeatable; without them every part runs, on every backend."""
     import argparse
     import time as _time
 
@@ -73,9 +74,12 @@ def suite_main(prog: str, description: str, run, results, root, argv=None, parts
     parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run")
     if parts:
         parser.add_argument("--only", choices=parts, action="append", help="run this part only (repeatable); default: every part")
+    if backends:
+        parser.add_argument("--backend", choices=backends, action="append", help="on this database only (repeatable); default: every one")
     args = parser.parse_args(argv)
+    narrow = {k: v for k, v in (("only", getattr(args, "only", None)), ("backends", getattr(args, "backend", None))) if v}
     started = _time.perf_counter()
-    rows = run(quick=args.quick, only=args.only) if parts and args.only else run(quick=args.quick)
+    rows = run(quick=args.quick, **narrow)
     print(format_table(rows))
     print(f"\n{'quick' if args.quick else 'full'} run in {_time.perf_counter() - started:.0f} s; JSON in {results.relative_to(root.parent)}")
     return 0

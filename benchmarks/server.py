@@ -55,11 +55,11 @@ Setting (built once per database, in a temporary directory removed afterwards)
    numbers (seq + shift, under the log's write lock) until 100,000 were added: the rows
    are identical to real ones but for `seq` (message ids repeat, which a reader of the
    log does not check). On PostgreSQL the table is then ANALYZEd (as autovacuum would).
-   A client then reads them all as the sync engine does: `ApiClient.get_json(
-   "/api/v1/events", after=<cursor>, limit=<the sync engine's page, client.sync.CATCH_UP_PAGE>)`
-   page after page, each page checked with
-   `client.sync._check_page`, until the cursor reaches the head (the local cache's writes
-   are not included). Signed in as `supervisor` (every event) -- the target, <= 2 s -- and
+   A client then reads them all with the sync engine's own reader, `client.sync.event_pages`
+   (`GET /api/v1/events?after=<cursor>&limit=<client.sync.CATCH_UP_PAGE>` page after page,
+   each checked with `_check_page`, the next page asked for as soon as a full page's
+   `X-Next-After` header is in), until the cursor reaches the head (the local cache's
+   writes are not included). Signed in as `supervisor` (every event) -- the target, <= 2 s -- and
    as `advisor` (Tokyo only, informational).
 """
 
@@ -679,17 +679,17 @@ def grow_log(url: str, template: int, total: int, log: Log, label: str) -> tuple
 
 async def _catch_up(server_url: str, token: str, after: int, head: int) -> tuple[float, int, int]:
     from advisor_console.client.api import ApiClient
-    from advisor_console.client.sync import CATCH_UP_PAGE, _check_page  # the sync engine's page and check
+    from advisor_console.client.sync import event_pages  # the sync engine's reader: its page, check and pipelining
 
     api = ApiClient(server_url, token)
-    cursor, count, pages = after, 0, 0
+    count, pages = 0, 0
     try:
         t0 = time.perf_counter()
-        while cursor < head:
-            page = await api.get_json("/api/v1/events", params={"after": cursor, "limit": CATCH_UP_PAGE})
-            events, cursor = _check_page(page, cursor)
+        async for events, cursor in event_pages(api, after):
             count += len(events)
             pages += 1
+            if cursor >= head:
+                break
         return time.perf_counter() - t0, count, pages
     finally:
         await api.aclose()
@@ -760,15 +760,14 @@ def run_backend(kind: str, label: str, scale: dict[str, Any], log: Log, timings:
     return rows
 
 
-def run(quick: bool = False, log: Callable[[str], None] | None = None, parts: tuple[str, ...] | None = None, backends: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def run(quick: bool = False, log: Callable[[str], None] | None = None, only: list[str] | None = None, backends: list[str] | None = None) -> list[dict[str, Any]]:
     """Seed each database, measure, clean up. Returns the rows (also written to results/server.json).
 
-    `parts` (some of PARTS) and `backends` (some of "sqlite", "postgresql") narrow the run
-    for iterating on one measurement; by default (and from `python -m benchmarks`) all of
-    them run. They come from `--only` and `--backend`, or ADVISOR_BENCH_ONLY and
-    ADVISOR_BENCH_BACKEND (comma-separated)."""
-    parts = parts or _env_list("ADVISOR_BENCH_ONLY") or PARTS
-    backends = backends or _env_list("ADVISOR_BENCH_BACKEND") or tuple(k for k, _ in _BACKENDS)
+    `only` (some of PARTS) and `backends` (some of "sqlite", "postgresql") narrow the run
+    for iterating on one measurement (`--only`, `--backend`); by default (and from
+    `python -m benchmarks`) all of them run."""
+    parts = tuple(only or PARTS)
+    backends = tuple(backends or (k for k, _ in _BACKENDS))
     log = log or (lambda line: print(f"[server] {line}", file=sys.stderr, flush=True))
     scale = QUICK if quick else FULL
     started = time.perf_counter()
@@ -804,27 +803,12 @@ def run(quick: bool = False, log: Callable[[str], None] | None = None, parts: tu
     return rows
 
 
-def _env_list(name: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in os.environ.get(name, "").split(",") if x.strip())
-
-
 def main(argv: list[str] | None = None) -> int:
-    """`--only search|fanout|catchup` and `--backend sqlite|postgresql` (repeatable, or
-    comma-separated) narrow the run; the rest is the suite's usual command line."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    for flag, env, allowed in (("--only", "ADVISOR_BENCH_ONLY", PARTS), ("--backend", "ADVISOR_BENCH_BACKEND", tuple(k for k, _ in _BACKENDS))):
-        chosen: list[str] = []
-        while flag in argv:
-            i = argv.index(flag)
-            if i + 1 >= len(argv):
-                raise SystemExit(f"{flag} needs a value: {', '.join(allowed)}")
-            chosen += [x for x in argv[i + 1].split(",") if x]
-            del argv[i : i + 2]
-        if bad := [x for x in chosen if x not in allowed]:
-            raise SystemExit(f"{flag}: unknown {bad}; choose from {', '.join(allowed)}")
-        if chosen:
-            os.environ[env] = ",".join(chosen)
-    return suite_main("python -m benchmarks.server", "The server's benchmarks: lookbook search, SSE fan-out, catch-up.", run, RESULTS, ROOT, argv)
+    return suite_main(
+        "python -m benchmarks.server",
+        "The server's benchmarks: lookbook search, SSE fan-out, catch-up.",
+        run, RESULTS, ROOT, argv, parts=PARTS, backends=tuple(k for k, _ in _BACKENDS),
+    )
 
 
 if __name__ == "__main__":

@@ -139,6 +139,41 @@ async def test_catch_up_of_pages_larger_than_before_is_gapless(live_server: Live
         cache.close()
 
 
+async def test_a_full_page_names_the_next_and_the_reader_asks_for_it_early(live_server: LiveServer) -> None:
+    """A full page carries X-Next-After (the cursor after it, as in its body); the last,
+    short page does not. `event_pages` asks for the named page while it reads the current
+    one (several requests in flight), and yields the same pages as asking one by one."""
+    head = _grow(live_server.database_url, 3 * 700 + 55)
+    headers = live_server.headers("supervisor")
+    first = httpx.get(f"{live_server.url}/api/v1/events", params={"after": 0, "limit": 700}, headers=headers)
+    assert first.headers["x-next-after"] == str(first.json()["last_seq"]) == str(first.json()["events"][-1]["seq"])
+    last = httpx.get(f"{live_server.url}/api/v1/events", params={"after": head - 10, "limit": 700}, headers=headers)
+    assert "x-next-after" not in last.headers and last.json()["last_seq"] == head
+
+    api = ApiClient(live_server.url, live_server.token("supervisor"))
+    started: list[int] = []
+    request_bytes = api.request_bytes
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        started.append(kwargs["params"]["after"])
+        return await request_bytes(*args, **kwargs)
+
+    api.request_bytes = counting  # type: ignore[method-assign]
+    try:
+        pages = [(len(events), cursor) async for events, cursor in sync.event_pages(api, 0, 700)]
+    finally:
+        await api.aclose()
+    one_by_one, cursor = [], 0
+    while True:
+        page = httpx.get(f"{live_server.url}/api/v1/events", params={"after": cursor, "limit": 700}, headers=headers).json()
+        one_by_one.append((len(page["events"]), page["last_seq"]))
+        cursor = page["last_seq"]
+        if len(page["events"]) < 700:
+            break
+    assert pages == one_by_one and pages[-1][1] == head
+    assert started == [0, *(c for _, c in pages[:-1])]  # each page asked for once, from the header
+
+
 def test_loads_reads_what_json_reads() -> None:
     doc = {"events": [{"seq": 1, "type": "t", "at": "2026-01-01T00:00:00Z", "actor": "西園寺", "data": {"x": [1.5, None, True]}}], "last_seq": 1}
     raw = json.dumps(doc, ensure_ascii=False).encode()

@@ -11,7 +11,7 @@ import gc
 import importlib.util
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -116,6 +116,14 @@ def loads(raw: bytes | str) -> Any:
             gc.enable()
 
 
+def parse_answer(raw: bytes) -> Any:
+    """An answer's JSON body (`loads`); an ApiError when it is not JSON."""
+    try:
+        return loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(502, "bad_response", "The server's answer is not valid JSON.") from exc
+
+
 def _error_from(response: httpx.Response, raw: bytes | None = None) -> ApiError:
     code, message = "http_error", f"The server answered {response.status_code}."
     try:
@@ -172,10 +180,16 @@ class ApiClient:
         if self._client is not None:
             await self._client.aclose()
 
-    async def request_bytes(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None) -> tuple[httpx.Response, bytes]:
-        """The answer and its body (capped); an ApiError for a refusal or no answer."""
+    async def request_bytes(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None, headers: dict[str, str] | None = None,
+        on_headers: Callable[[Any], None] | None = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """The answer and its body (capped); an ApiError for a refusal or no answer.
+        `on_headers(response)` is called once the headers are in, before the body is read."""
         try:
             async with self._http.stream(method, path, params=params, json=json_body, headers=self._headers(headers)) as response:
+                if on_headers is not None and response.status_code < 400:
+                    on_headers(response)
                 raw = await _read_capped(response)
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             raise _unreachable(exc) from exc
@@ -187,10 +201,7 @@ class ApiClient:
         response, raw = await self.request_bytes(method, path, params=params, json_body=json_body, headers=headers)
         if response.status_code == 204:
             return None
-        try:
-            return loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(502, "bad_response", "The server's answer is not valid JSON.") from exc
+        return parse_answer(raw)
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self.request_json("GET", path, params=params)

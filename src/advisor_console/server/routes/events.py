@@ -31,7 +31,11 @@ def read_events(
 ) -> Response:
     require(advisor, *READERS)
     # The page's JSON is built directly (the catch-up of a long log is mostly this route).
-    return Response(eventlog.read_after_json(session, after, limit, advisor), media_type="application/json")
+    page: dict[str, int] = {}
+    body = eventlog.read_after_json(session, after, limit, advisor, page)
+    # A full page names the next one, so a reader can ask for it before parsing this one.
+    headers = {"X-Next-After": str(page["last"])} if page["count"] >= limit else None
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[list[str], int, bool]:
