@@ -124,16 +124,22 @@ async def test_offline_outbox_delivers_after_the_server_returns(database_url: st
         server.stop()
 
 
+async def _live_workspace(url: str, token: str, root: Path) -> tuple[Any, asyncio.Task[None]]:
+    """A workspace on a local cache under `root`, synced until live (stop it, then await the task)."""
+    from advisor_console.client.session import open_workspace
+
+    ws = open_workspace(url, token, root=root)
+    task = asyncio.create_task(ws.start())
+    await wait_for(lambda: ws.state.connection == "live")
+    return ws, task
+
+
 @BOTH_DATABASES
 async def test_cache_first_start_works_with_the_server_down(live_server: LiveServer, tmp_path: Path) -> None:
     from advisor_console.client.session import open_workspace
 
-    username = live_server.account("advisor", "TYO")["username"]
-    token = live_server.token(username)
-    root = tmp_path / "client"
-    ws = open_workspace(live_server.url, token, root=root)
-    task = asyncio.create_task(ws.start())
-    await wait_for(lambda: ws.state.connection == "live")
+    token, root = live_server.token(live_server.account("advisor", "TYO")["username"]), tmp_path / "client"
+    ws, task = await _live_workspace(live_server.url, token, root)
     known = set(ws.state.conversations)
     cid = next(iter(ws.state.complete_threads))
     thread = [m.id for m in ws.state.threads[cid]]
@@ -157,12 +163,8 @@ async def test_start_from_the_snapshot_equals_folding_every_event(live_server: L
     from advisor_console.client.session import open_workspace
     from advisor_console.client.workspace import SNAPSHOT_FIELDS, Workspace
 
-    username = live_server.account("advisor", "TYO")["username"]
-    token = live_server.token(username)
-    root = tmp_path / "client"
-    ws = open_workspace(live_server.url, token, root=root)
-    task = asyncio.create_task(ws.start())
-    await wait_for(lambda: ws.state.connection == "live")
+    token, root = live_server.token(live_server.account("advisor", "TYO")["username"]), tmp_path / "client"
+    ws, task = await _live_workspace(live_server.url, token, root)
     snapshot = ws.cache.load_snapshot()
     assert snapshot is not None and snapshot[1] == ws.state.last_seq  # kept once caught up
     # Events after the snapshot: in the cache, not in it (the next start folds them).
