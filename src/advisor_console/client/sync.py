@@ -18,7 +18,6 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from ..domain import events as ev

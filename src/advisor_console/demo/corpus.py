@@ -13,7 +13,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..domain.models import HUB_CURRENCY
 from typing import Any, Mapping, Sequence
 
 # ---- countries ---------------------------------------------------------------------------

@@ -18,7 +18,6 @@ already built, measured and drawn instead of doing all three again for every row
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
 
 from rich.cells import cell_len
 from rich.style import Style
