@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from ..domain.models import HUB_CURRENCY
 from . import corpus
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ class Simulator:
             return _Outgoing(payload)
         cid = rng.choice(self._client_ids)
         language, hub = self._profiles.get(cid, ("en", ""))
-        hub = hub or rng.choice(tuple(corpus.HUB_CURRENCY))
+        hub = hub or rng.choice(tuple(HUB_CURRENCY))
         first = cid not in self._channel_of
         if first:
             self._channel_of[cid] = _weighted(rng, _CHANNELS, _CHANNEL_WEIGHTS)
