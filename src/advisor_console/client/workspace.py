@@ -20,6 +20,7 @@ import pickle
 import time
 from pathlib import Path
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -83,23 +84,18 @@ def message_payload(
     return payload
 
 
-_snapshot_version: str | None = None
-
-
+@cache
 def snapshot_version() -> str:
     """What a snapshot must have been written by: the same reducer and models (their source),
     and the same pydantic (the models' pickled form). Any change: the events are folded anew."""
-    global _snapshot_version
-    if _snapshot_version is None:
-        import pydantic
+    import pydantic
 
-        from ..domain import events, models, reducer
+    from ..domain import events, models, reducer
 
-        digest = hashlib.sha256(pydantic.VERSION.encode())
-        for module in (events, models, reducer):
-            digest.update(Path(module.__file__ or "").read_bytes())
-        _snapshot_version = digest.hexdigest()[:32]
-    return _snapshot_version
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    for module in (events, models, reducer):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:32]
 
 
 class Workspace:

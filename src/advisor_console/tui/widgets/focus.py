@@ -15,7 +15,7 @@ queue to the thread (~12 ms of restyling, then repainting what it touched).
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from textual.widget import Widget
 
@@ -35,18 +35,28 @@ def _selector_key(selector) -> str:  # noqa: ANN001 - a textual.css.model.Select
     return selector.name
 
 
+# The answers of styled_by_focus, for the rules they were worked out from (a new theme or
+# stylesheet parses new rules): the answer is asked on every focus move.
+_answers: dict[str, Any] = {"rules": None, "by_names": {}}
+
+
 def styled_by_focus(widget: Widget) -> bool:
     """True if a rule of the app's stylesheet selects `widget` (by type, class, id or `*`)
     with `:focus` or `:blur` on that same selector."""
-    names = widget._selector_names
-    for rule in widget.app.stylesheet.rules:
-        if rule.pseudo_classes.isdisjoint(_FOCUS_PSEUDO):
-            continue
-        for selector_set in rule.selector_set:
-            for selector in selector_set.selectors:
-                if not selector.pseudo_classes.isdisjoint(_FOCUS_PSEUDO) and _selector_key(selector) in names:
-                    return True
-    return False
+    rules = widget.app.stylesheet.rules
+    if _answers["rules"] is not rules:
+        _answers.update(rules=rules, by_names={})
+    names = frozenset(widget._selector_names)
+    answer = _answers["by_names"].get(names)
+    if answer is None:
+        answer = _answers["by_names"][names] = any(
+            not selector.pseudo_classes.isdisjoint(_FOCUS_PSEUDO) and _selector_key(selector) in names
+            for rule in rules
+            if not rule.pseudo_classes.isdisjoint(_FOCUS_PSEUDO)
+            for selector_set in rule.selector_set
+            for selector in selector_set.selectors
+        )
+    return answer
 
 
 class FocusStyledOnly:
@@ -60,15 +70,10 @@ class FocusStyledOnly:
 def mark_focused_pane(panes: Iterable[Widget], focused: Widget | None) -> None:
     """Give the `-focus` class to the pane holding `focused`, take it from the others;
     restyle those panes alone (not their descendants)."""
+    holders = set(focused.ancestors_with_self) if focused is not None else set()
     changed = []
     for pane in panes:
-        holds = False
-        node = focused
-        while node is not None:
-            if node is pane:
-                holds = True
-                break
-            node = node._parent
+        holds = pane in holders
         if pane.has_class(FOCUSED_PANE) != holds:
             pane.set_class(holds, FOCUSED_PANE, update=False)
             changed.append(pane)
