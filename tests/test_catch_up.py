@@ -68,10 +68,10 @@ def test_direct_page_is_the_document_of_the_models(database_url: str) -> None:
                     events, last = eventlog.read_after(session, after, limit, reader)
                     expected = json.loads(EventsPage(events=events, last_seq=last).model_dump_json())
                 with Session(engine) as session:
-                    body = eventlog.read_after_json(session, after, limit, reader)
+                    body = eventlog.read_after_json(session, after, limit, reader)[0]
                 assert json.loads(body) == expected, (reader.role, reader.hub, after, limit)
         with Session(engine) as session:
-            odd = json.loads(eventlog.read_after_json(session, first - 1, 100, _reader(Role.supervisor)))["events"]
+            odd = json.loads(eventlog.read_after_json(session, first - 1, 100, _reader(Role.supervisor))[0])["events"]
         assert [e["at"] for e in odd] == [
             "2026-03-01T09:30:00Z",
             "2026-03-01T09:30:00.500000Z",

@@ -62,6 +62,9 @@ class _SQLiteConnection(sqlite3.Connection):
         finally:
             self._release()
 
+    def __del__(self) -> None:  # dropped without close(): the lock must not stay taken
+        self._release()
+
 
 def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     url = normalise_url(url)

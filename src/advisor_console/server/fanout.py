@@ -55,7 +55,7 @@ KEEPALIVE = b": keepalive\n\n"
 class _Stream:
     """One open SSE stream."""
 
-    __slots__ = ("advisor", "key", "cursor", "send", "hub", "presence", "presence_pending", "busy", "live", "closed", "last_write", "owner", "__weakref__")
+    __slots__ = ("advisor", "key", "cursor", "send", "hub", "presence", "presence_pending", "busy", "closed", "last_write", "owner", "__weakref__")
 
     def __init__(self, advisor: Advisor, cursor: int, send: Send, hub: StreamHub) -> None:
         self.advisor = advisor
@@ -66,7 +66,6 @@ class _Stream:
         self.presence: Any = None
         self.presence_pending = False
         self.busy = False  # a write of the broadcaster's is being finished by a task
-        self.live = False  # served by the broadcaster (else by its own request task)
         self.closed = False
         self.last_write = hub.loop.time()
         self.owner: asyncio.Future[None] | None = None  # the request task waits on it
@@ -130,7 +129,6 @@ class StreamHub:
 
     def join(self, stream: _Stream) -> None:
         """`stream` is caught up with the tail: the broadcaster serves it from now on."""
-        stream.live = True
         self.streams.add(stream)
         if self._task is None or self._task.done():
             self._task = self.loop.create_task(self._broadcast(), name="sse-broadcaster")
@@ -173,8 +171,8 @@ class StreamHub:
             page = self.tail.page(stream.cursor, stream.key, stream.advisor)
             if page is None:  # fell behind the tail: its own task catches up from the database
                 if parts:
+                    self.poke()  # send what is built now; the next pass hands it to its task
                     break
-                stream.live = False
                 self.streams.discard(stream)
                 stream.wake_owner()
                 return
@@ -269,7 +267,8 @@ class EventStreamResponse(Response):
         state = self.state
         hub = _hub(state, self.presence_frames)
         loop = hub.loop
-        tail: LogTail = state.tail
+        tail = state.tail
+        assert tail is not None, "the server's lifespan sets the log's tail before any stream"
         presence_hub: PresenceHub = state.presence
         stream = _Stream(self.advisor, self.after, send, hub)
         stream.presence = presence_hub.subscribe(loop, stream)  # type: ignore[arg-type]  # duck-typed: .set()

@@ -31,10 +31,9 @@ def read_events(
 ) -> Response:
     require(advisor, *READERS)
     # The page's JSON is built directly (the catch-up of a long log is mostly this route).
-    page: dict[str, int] = {}
-    body = eventlog.read_after_json(session, after, limit, advisor, page)
+    body, count, last = eventlog.read_after_json(session, after, limit, advisor)
     # A full page names the next one, so a reader can ask for it before parsing this one.
-    headers = {"X-Next-After": str(page["last"])} if page["count"] >= limit else None
+    headers = {"X-Next-After": str(last)} if count >= limit else None
     return Response(body, media_type="application/json", headers=headers)
 
 
