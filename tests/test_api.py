@@ -381,3 +381,12 @@ def test_audit_log_records_views_and_changes_for_supervisors(live_server: LiveSe
         _assert_error(c.get("/api/v1/audit"), 403)
     with _client(live_server, "trainer") as t:
         _assert_error(t.get("/api/v1/audit"), 403)
+
+
+def test_digits_int_cannot_read_are_not_numbers(live_server: LiveServer) -> None:
+    """"³" (a superscript) is a digit to str.isdigit but not to int(): a product key made
+    of it is an unknown product, never a 500."""
+    h = live_server.headers("advisor")
+    for path in ("/api/v1/products/%C2%B3%0C", "/api/v1/products/%C2%B3/image"):
+        r = httpx.get(f"{live_server.url}{path}", headers=h)
+        assert r.status_code == 404, (path, r.status_code, r.text)

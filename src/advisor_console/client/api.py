@@ -81,7 +81,7 @@ class ApiError(Exception):
 
 async def _read_capped(response: httpx.Response) -> bytes:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+    if declared.isdecimal() and int(declared) > MAX_RESPONSE_BYTES:
         raise ApiError(502, "response_too_large", "The server's answer is too large to be one of ours.")
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():

@@ -119,7 +119,7 @@ async def event_pages(api: ApiClient, after: int, limit: int = CATCH_UP_PAGE) ->
     def fetch(cursor: int) -> asyncio.Task[tuple[Any, bytes]]:
         def on_headers(response: Any) -> None:
             named = response.headers.get("x-next-after", "")
-            if named.isdigit() and int(named) > cursor and int(named) not in ahead:
+            if named.isdecimal() and int(named) > cursor and int(named) not in ahead:
                 ahead[int(named)] = fetch(int(named))
 
         return asyncio.ensure_future(api.request_bytes("GET", "/api/v1/events", params={"after": cursor, "limit": limit}, on_headers=on_headers))
@@ -245,7 +245,7 @@ class SyncEngine:
                             self.apply_events([ev.local_event(ev.PRESENCE, presence)])
                         continue
                     if sse.event == "cursor":
-                        if sse.id and sse.id.isdigit():
+                        if sse.id and sse.id.isdecimal():
                             self._store_and_apply([], int(sse.id))
                         continue
                     data = decode_event(sse)

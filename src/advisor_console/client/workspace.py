@@ -129,7 +129,7 @@ class Workspace:
         after = self._restore_snapshot()
         self._apply_events(self.cache.load_events(after), notify=False)
         self._apply_events([ev.local_event(ev.LOCAL_OUTBOX, {"pending": self.cache.pending_items()})], notify=False)
-        marks = [{"conversation_id": int(cid), **mark} for cid, mark in self.cache.documents("read").items() if cid.isdigit()]
+        marks = [{"conversation_id": int(cid), **mark} for cid, mark in self.cache.documents("read").items() if cid.isdecimal()]
         self._apply_events([ev.local_event(ev.LOCAL_READ, {"marks": marks})], notify=False)
 
     def _restore_snapshot(self) -> int:

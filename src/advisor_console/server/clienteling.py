@@ -344,7 +344,7 @@ def product_row(session: Session, id_or_sku: str) -> ProductRow:
     """A product by id or SKU, or 404."""
     key = id_or_sku.strip()
     row = None
-    if key.isdigit() and len(key) <= 10:
+    if key.isdecimal() and len(key) <= 10:
         row = session.get(ProductRow, int(key)) if int(key) <= 2**31 - 1 else None
     if row is None:
         row = _product_by_sku(session, key)

@@ -255,7 +255,7 @@ async def visitor_stream(
     seq), `typing` ({typing, name}: an advisor is typing in her conversation),
     `invitation` (an advisor's invitation, or null). Resume with ?after= or Last-Event-ID."""
     if last_event_id:
-        if not last_event_id.isdigit() or int(last_event_id) > 2**62:
+        if not last_event_id.isdecimal() or int(last_event_id) > 2**62:
             raise ApiError(400, "invalid_last_event_id", "Last-Event-ID must be a sequence number.")
         after = max(after, int(last_event_id))
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
