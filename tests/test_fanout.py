@@ -153,6 +153,47 @@ def _read_stream(url: str, headers: dict[str, str], after: int, until_seq: int, 
     out[key] = (ids, hubs)
 
 
+def test_the_broadcaster_writes_through_the_direct_send_and_passes_are_spaced() -> None:
+    """A stream given the server's own `send` (fanout.DirectSend) gets the broadcaster's
+    writes through it, not through the middlewares' wrapped one; commits that come close
+    together go out in one write."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        bus = EventBus()
+        tail = _tail([(1, "TYO")], lo=0)
+        hub = StreamHub(bus, tail, loop)
+        wrapped: list[bytes] = []
+        direct: list[bytes] = []
+
+        async def send_wrapped(message: dict[str, Any]) -> None:
+            wrapped.append(message["body"])
+
+        async def send_direct(message: dict[str, Any]) -> None:
+            direct.append(message["body"])
+
+        stream = _Stream(_advisor("a", "TYO"), 1, send_wrapped, hub, send_direct)
+        hub.join(stream)
+        await asyncio.sleep(0.05)
+        _add(tail, [(2, "TYO")])
+        bus.notify()
+        await asyncio.sleep(0.001)
+        _add(tail, [(3, "TYO")])  # within the pass gap of the first
+        bus.notify()
+        _add(tail, [(4, "TYO")])
+        bus.notify()
+        for _ in range(100):
+            if stream.cursor == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert wrapped == []
+        assert [_seqs(b) for b in direct] == [[2], [3, 4]]
+        stream.close()
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+
+
 def test_streams_of_several_classes_get_what_they_may_see_once_in_order(live_server: LiveServer) -> None:
     sup = live_server.account("supervisor")["username"]
     tyo = live_server.account("advisor", "TYO")

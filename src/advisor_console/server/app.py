@@ -14,6 +14,7 @@ from . import errors
 from .db import is_sqlite, make_engine, migrate, normalise_url, writer
 from .deps import ServerState
 from .eventlog import EventBus, LogTail, listen_postgres
+from .fanout import DirectSend
 from .background import BackgroundLoop
 from .limits import Limits, LimitsMiddleware
 from .trainer_masking import TrainerMasking
@@ -85,6 +86,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(TrainerMasking, engine=engine)  # trainers see client data masked, always
     app.add_middleware(LimitsMiddleware, limits=limits or Limits())
+    app.add_middleware(DirectSend)  # outermost of ours: the SSE broadcaster writes through it
     for module in (auth, advisors, conversations, catalogue, clienteling, inbound, events, audit, replies, presence, supervision, recordings, webhooks, webchat):
         app.include_router(module.router, responses=errors.ERROR_RESPONSES)
 

@@ -15,6 +15,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from ..domain.models import Advisor, Role
 from .errors import ApiError, forbidden
@@ -37,12 +38,17 @@ class ServerState:
     streams: Any = field(default_factory=new_registry)  # the SSE streams of each event loop (fanout.StreamHub)
 
 
-def server_state(request: Request) -> ServerState:
+# Dependencies that do not wait on the database are `async def`: FastAPI runs a plain `def`
+# one in a worker thread, and a hop to a thread and back was a good part of a short
+# request's CPU.
+
+
+async def server_state(request: Request) -> ServerState:
     return request.app.state.server
 
 
 def read_session(request: Request) -> Iterator[Session]:
-    with Session(server_state(request).engine) as session:
+    with Session(request.app.state.server.engine) as session:
         yield session
 
 
@@ -102,7 +108,22 @@ for _table in (AdvisorRow, TokenRow):
 sa_event.listen(OrmSession, "after_commit", _committed)
 
 
-def current_advisor(
+def _sign_in(engine: Engine, digest: str) -> tuple[datetime, Advisor]:
+    """Who the token with this digest signs in, and until when (from the database)."""
+    generation = AUTH_CACHE.generation
+    with Session(engine) as session:
+        row = session.get(TokenRow, digest)
+        if row is None:
+            raise ApiError(401, "unauthorized", "This token is not valid. Sign in again.", {"WWW-Authenticate": "Bearer"})
+        adv = session.get(AdvisorRow, row.advisor_id)
+        if adv is None:
+            raise ApiError(401, "unauthorized", "This account no longer exists.")
+        found = row.expires_at, adv.to_model()
+    AUTH_CACHE.put(digest, generation, *found)
+    return found
+
+
+async def current_advisor(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Advisor:
@@ -110,17 +131,8 @@ def current_advisor(
         raise ApiError(401, "unauthorized", "Sign in first: send Authorization: Bearer <token>.", {"WWW-Authenticate": "Bearer"})
     digest = token_digest(authorization[7:].strip())
     cached = AUTH_CACHE.get(digest)
-    if cached is None:
-        generation = AUTH_CACHE.generation
-        with Session(server_state(request).engine) as session:
-            row = session.get(TokenRow, digest)
-            if row is None:
-                raise ApiError(401, "unauthorized", "This token is not valid. Sign in again.", {"WWW-Authenticate": "Bearer"})
-            adv = session.get(AdvisorRow, row.advisor_id)
-            if adv is None:
-                raise ApiError(401, "unauthorized", "This account no longer exists.")
-            cached = row.expires_at, adv.to_model()
-        AUTH_CACHE.put(digest, generation, *cached)
+    if cached is None:  # only then a worker thread (the database)
+        cached = await run_in_threadpool(_sign_in, request.app.state.server.engine, digest)
     expires_at, advisor = cached
     if expires_at <= utcnow():
         raise ApiError(401, "token_expired", "This token has expired. Sign in again.", {"WWW-Authenticate": "Bearer"})

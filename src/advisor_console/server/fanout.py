@@ -14,6 +14,8 @@ the log's tail for its reader and join its own frames. Now:
   batch are filtered, joined and encoded once per class and cursor (`LogTail.page`), so
   a pass over 500 streams builds 5 chunks, not 500. Everything committed since a stream's
   last write goes out as one write, presence frames included.
+- Passes are at least `PASS_GAP` apart: under a burst of commits each pass carries
+  several events (one write per stream), and a quiet log still sends a commit at once.
 - A write that cannot finish at once (the reader is slow: the server's write buffer is
   full) is finished by a task of its own while the broadcaster goes on; that stream is
   skipped until then, and catches up afterwards with one write. A stream that falls
@@ -41,13 +43,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..domain.models import Advisor
+from ..domain.models import Advisor, Role
 from .eventlog import EventBus, LogTail
 from .presence import PresenceHub
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
+# At most one pass over the streams per PASS_GAP seconds. A pass over 500 streams costs a
+# few milliseconds whether it carries one event or ten; at 200 commits a second, a pass
+# per commit was most of the server's CPU. A lone commit still goes out at once.
+PASS_GAP = 0.010
 RETRY = b"retry: 2000\n\n"
 KEEPALIVE = b": keepalive\n\n"
 
@@ -55,13 +61,14 @@ KEEPALIVE = b": keepalive\n\n"
 class _Stream:
     """One open SSE stream."""
 
-    __slots__ = ("advisor", "key", "cursor", "send", "hub", "presence", "presence_pending", "busy", "closed", "last_write", "owner", "__weakref__")
+    __slots__ = ("advisor", "key", "cursor", "send", "write", "hub", "presence", "presence_pending", "busy", "closed", "last_write", "owner", "__weakref__")
 
-    def __init__(self, advisor: Advisor, cursor: int, send: Send, hub: StreamHub) -> None:
+    def __init__(self, advisor: Advisor, cursor: int, send: Send, hub: StreamHub, write: Send | None = None) -> None:
         self.advisor = advisor
         self.key = LogTail.class_of(advisor)
         self.cursor = cursor
         self.send = send
+        self.write = write or send  # what the broadcaster writes with (see `DirectSend`)
         self.hub = hub
         self.presence: Any = None
         self.presence_pending = False
@@ -143,7 +150,14 @@ class StreamHub:
     async def _broadcast(self) -> None:
         loop = self.loop
         next_keepalive = loop.time() + 1.0
+        last_pass = 0.0
         while self.streams:
+            # Commits that come within PASS_GAP of the last pass wait for the next one
+            # and go out together: one write per stream for the lot.
+            gap = last_pass + PASS_GAP - loop.time()
+            if gap > 0:
+                await asyncio.sleep(gap)
+            last_pass = loop.time()
             version = self.bus.version
             try:
                 await self.tail.refresh(version)
@@ -199,7 +213,7 @@ class StreamHub:
         """`send` the body, at once if the connection takes it (almost always), else finish
         it in a task of its own while the stream is skipped."""
         stream.last_write = now
-        coro = stream.send({"type": "http.response.body", "body": body, "more_body": True})
+        coro = stream.write({"type": "http.response.body", "body": body, "more_body": True})
         try:
             suspended = coro.send(None)
         except StopIteration:
@@ -270,7 +284,10 @@ class EventStreamResponse(Response):
         tail = state.tail
         assert tail is not None, "the server's lifespan sets the log's tail before any stream"
         presence_hub: PresenceHub = state.presence
-        stream = _Stream(self.advisor, self.after, send, hub)
+        # A trainer's frames are masked by the TrainerMasking middleware, on the way out
+        # through the wrapped `send`; everyone else's skip the middlewares.
+        direct = scope.get(DIRECT_SEND) if self.advisor.role != Role.trainer else None
+        stream = _Stream(self.advisor, self.after, send, hub, direct)
         stream.presence = presence_hub.subscribe(loop, stream)  # type: ignore[arg-type]  # duck-typed: .set()
         watcher = loop.create_task(self._watch(receive, stream))
         try:
@@ -315,6 +332,27 @@ class EventStreamResponse(Response):
         except Exception:  # noqa: BLE001 - whatever ended the connection ends the stream
             pass
         stream.close()
+
+
+DIRECT_SEND = "advisor_console.direct_send"
+
+
+class DirectSend:
+    """The outermost of the app's own middlewares: keeps the server's `send` in the scope.
+
+    Every middleware that watches the response wraps `send` in a coroutine of its own, and
+    the broadcaster writes to every open stream on each pass: through five wrappers, that
+    was as much CPU as the write itself. Once a stream's response has started through the
+    whole stack, its frames go through this `send` (only ServerErrorMiddleware, which
+    Starlette keeps outermost, is still in between)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[DIRECT_SEND] = send
+        await self.app(scope, receive, send)
 
 
 def new_registry() -> weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamHub]:
