@@ -47,8 +47,8 @@ def _append_odd_events(database_url: str) -> int:
                 ("note.created", "empty", {}, datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)),
             ]
             for type_, actor, data, at in cases:
-                row = eventlog.append(session, type_, actor, data, at=at, hub="TYO")
-                first = first or row.seq
+                seq = eventlog.append(session, type_, actor, data, at=at, hub="TYO")
+                first = first or seq
             session.commit()
         return int(first)
     finally:

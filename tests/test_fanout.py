@@ -46,7 +46,14 @@ def _add(tail: LogTail, events: list[tuple[int, str | None]]) -> None:
 
 
 def _seqs(chunk: bytes) -> list[int]:
-    return [int(line[4:]) for line in chunk.decode().split("\n") if line.startswith("id: ")]
+    """The ids of the event frames of a chunk (not of its cursor frame)."""
+    return [int(f.split("\n", 1)[0][4:]) for f in chunk.decode().split("\n\n") if f.startswith("id: ") and "\nevent: cursor\n" not in f + "\n"]
+
+
+def _cursor(chunk: bytes) -> int | None:
+    """The seq of the chunk's cursor frame, if it ends with one."""
+    frames = [f for f in chunk.decode().split("\n\n") if f]
+    return int(frames[-1].split("\n", 1)[0][4:]) if frames and "\nevent: cursor" in frames[-1] else None
 
 
 def test_a_page_is_built_once_per_class_and_filters_by_hub() -> None:
@@ -58,11 +65,14 @@ def test_a_page_is_built_once_per_class_and_filters_by_hub() -> None:
     assert tail.page(10, LogTail.class_of(tyo), tyo) is tail.page(10, LogTail.class_of(tyo), tyo)  # built once
     assert _seqs(tail.page(10, LogTail.class_of(tyo2), tyo2)[0]) == [11, 13, 14]  # her own class: her username counts
     assert _seqs(tail.page(10, LogTail.class_of(flr), flr)[0]) == [12, 13]
+    # The page reaches past its last frame (14 is not hers): a cursor frame says so.
+    assert _cursor(tail.page(10, LogTail.class_of(flr), flr)[0]) == 14
+    assert _cursor(tail.page(10, LogTail.class_of(tyo), tyo)[0]) is None
     assert _seqs(tail.page(10, LogTail.class_of(sup), sup)[0]) == [11, 12, 13, 14]
     assert LogTail.class_of(sup) == LogTail.class_of(_advisor("t", "TYO", Role.trainer))
-    assert tail.page(12, LogTail.class_of(flr), flr)[0].count(b"id: ") == 1  # by cursor too
-    # Only filtered-out events: nothing to send, but the cursor may advance.
-    assert tail.page(13, LogTail.class_of(flr), flr) == (b"", 14, False)
+    assert _seqs(tail.page(12, LogTail.class_of(flr), flr)[0]) == [13]  # by cursor too
+    # Only filtered-out events: the cursor frame alone.
+    assert tail.page(13, LogTail.class_of(flr), flr) == (b'id: 14\nevent: cursor\ndata: {"last_seq": 14}\n\n', 14, False)
     # A page is at most `limit` events; the rest follows.
     chunk, last, full = tail.page(10, LogTail.class_of(sup), sup, limit=2)
     assert _seqs(chunk) == [11, 12] and last == 12 and full
@@ -272,6 +282,56 @@ def test_sqlite_writers_of_one_process_queue_and_the_lock_is_always_released(tmp
     assert done.wait(10), "the write lock was not released"
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (241, 243)
+    engine.dispose()
+
+
+def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(tmp_path: Any) -> None:
+    """deps.run_write: on SQLite with no other writer of the process, the write runs on the
+    event loop's own thread; while another thread holds the write lock, in a worker thread
+    (the loop is never the one left waiting); the write is made either way."""
+    from sqlalchemy import text
+
+    from advisor_console.server.db import make_engine, write_would_wait, writer
+    from advisor_console.server.deps import ServerState, run_write
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    with writer(engine).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60)
+    ran_on: list[int] = []
+
+    def op(session: Any) -> tuple[int, dict[str, Any]]:
+        ran_on.append(threading.get_ident())
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        return 201, {}
+
+    async def main() -> None:
+        loop_thread = threading.get_ident()
+        assert not write_would_wait(engine)
+        assert await run_write(state, op) == (201, {})
+        assert ran_on[-1] == loop_thread
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:  # another writer of this process, mid-transaction
+            with writer(engine).begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert held.wait(10) and write_would_wait(engine)
+        pending = asyncio.ensure_future(run_write(state, op))
+        await asyncio.sleep(0.05)  # the loop is free while that write waits for the lock
+        assert not pending.done()
+        release.set()
+        assert await pending == (201, {})
+        assert ran_on[-1] != loop_thread
+        holder.join(10)
+
+    asyncio.run(main())
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (3, 4)
     engine.dispose()
 
 

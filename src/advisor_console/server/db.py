@@ -92,6 +92,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         # DBAPI connection's own commit/rollback/close, after SQLite has let go. Other
         # processes still queue through the busy handler.
         write_lock = threading.Lock()
+        engine.sqlite_write_lock = write_lock  # type: ignore[attr-defined]  # (write_would_wait)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
@@ -112,6 +113,15 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+def write_would_wait(engine: Engine) -> bool:
+    """Whether a write transaction on `engine` may have to wait: always on PostgreSQL (round
+    trips, the log's advisory lock), on SQLite only while another thread of this process
+    holds the write lock (the answer can be stale by the time the write starts: then it
+    waits for one short transaction)."""
+    lock = getattr(engine, "sqlite_write_lock", None)
+    return lock is None or lock.locked()
 
 
 def writer(engine: Engine) -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Annotated
@@ -18,6 +18,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.models import Advisor, Role
+from . import services
+from .db import write_would_wait
 from .errors import ApiError, forbidden
 from .eventlog import EventBus, LogTail, utcnow
 from .fanout import new_registry
@@ -143,6 +145,21 @@ async def current_advisor(
 CurrentAdvisor = Annotated[Advisor, Depends(current_advisor)]
 ReadSession = Annotated[Session, Depends(read_session)]
 State = Annotated[ServerState, Depends(server_state)]
+
+
+async def run_write(state: ServerState, op: Callable[[Session], tuple[int, dict[str, Any]]], **idempotency: Any) -> tuple[int, dict[str, Any]]:
+    """`services.run_write` from an `async def` route (the channels' inbound messages, the
+    busiest writes): on SQLite, when no other thread of the process is writing, right here
+    on the event loop; otherwise in a worker thread.
+
+    A SQLite write is short and CPU-bound, and SQLite lets go of the GIL around each
+    statement: from a worker thread, every statement then waited for the GIL while the
+    event loop wrote to hundreds of SSE streams, all that time holding the database's
+    write lock, so writes queued behind each other. On the loop there is no hand-off (and
+    no hop to a thread and back). PostgreSQL's round trips are waits: a thread, as before."""
+    if not write_would_wait(state.engine):
+        return services.run_write(state.write_engine, op, **idempotency)
+    return await run_in_threadpool(services.run_write, state.write_engine, op, **idempotency)
 
 
 def require(advisor: Advisor, *roles: Role) -> None:

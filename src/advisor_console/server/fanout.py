@@ -53,7 +53,7 @@ KEEPALIVE_SECONDS = 15.0
 # At most one pass over the streams per PASS_GAP seconds. A pass over 500 streams costs a
 # few milliseconds whether it carries one event or ten; at 200 commits a second, a pass
 # per commit was most of the server's CPU. A lone commit still goes out at once.
-PASS_GAP = 0.010
+PASS_GAP = 0.020
 RETRY = b"retry: 2000\n\n"
 KEEPALIVE = b": keepalive\n\n"
 
@@ -193,8 +193,6 @@ class StreamHub:
             chunk, last, full = page
             if chunk:
                 parts.append(chunk)
-            elif last > stream.cursor:
-                parts.append(_cursor_frame(last))
             stream.cursor = max(stream.cursor, last)
             if not full:
                 break
@@ -236,11 +234,6 @@ class StreamHub:
             self.poke()
 
 
-def _cursor_frame(last: int) -> bytes:
-    """Only filtered-out events: tells the reader how far it may advance."""
-    return f"id: {last}\nevent: cursor\ndata: {{\"last_seq\": {last}}}\n\n".encode()
-
-
 def _presence(stream: _Stream) -> bytes:
     render = stream.hub.presence_frames
     return render(stream.presence, stream.advisor).encode("utf-8") if render is not None and stream.presence is not None else b""
@@ -267,7 +260,7 @@ class EventStreamResponse(Response):
         state: Any,
         advisor: Advisor,
         after: int,
-        read: Callable[[Any, int, Advisor], tuple[list[str], int, bool]],
+        read: Callable[[Any, int, Advisor], tuple[bytes, int, bool]],
         presence_frames: Callable[[Any, Advisor], str],
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -298,11 +291,9 @@ class EventStreamResponse(Response):
                 # does not reach back to our cursor) until a read is not full...
                 page = tail.page(stream.cursor, stream.key, stream.advisor)
                 if page is None:
-                    frames, last, full = await run_in_threadpool(self.read, state, stream.cursor, stream.advisor)
-                    chunk = "".join(frames).encode("utf-8")
+                    body, last, full = await run_in_threadpool(self.read, state, stream.cursor, stream.advisor)
                 else:
-                    chunk, last, full = page
-                body = chunk or (_cursor_frame(last) if last > stream.cursor else b"")
+                    body, last, full = page
                 stream.cursor = max(stream.cursor, last)
                 if body:
                     await send({"type": "http.response.body", "body": body, "more_body": True})

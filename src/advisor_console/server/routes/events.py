@@ -37,11 +37,12 @@ def read_events(
     return Response(body, media_type="application/json", headers=headers)
 
 
-def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[list[str], int, bool]:
-    """A stream's own read of the log, when it is further behind than the shared tail."""
+def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[bytes, int, bool]:
+    """A stream's own read of the log, when it is further behind than the shared tail: the
+    chunk to send (eventlog.sse_chunk), the seq to advance to, whether more follow."""
     with Session(state.engine) as session:
         events, last = eventlog.read_after(session, after, BATCH, advisor)
-    return [sse_frame(e) for e in events], last, len(events) == BATCH
+    return eventlog.sse_chunk([sse_frame(e) for e in events], events[-1].seq if events else after, last), last, len(events) == BATCH
 
 
 def sse_frame(e: Event) -> str:
