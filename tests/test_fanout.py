@@ -29,7 +29,7 @@ def _frame(seq: int, hub: str | None) -> str:
 
 def _tail(events: list[tuple[int, str | None]], lo: int = 0) -> LogTail:
     """A tail holding `events` (seq, hub), as a refresh would have left it; no database."""
-    tail = LogTail(engine=None, render=lambda e: "")
+    tail = LogTail(engine=None)
     tail.lo, tail.version = lo, 10**9  # refresh(version) is then a no-op
     for seq, hub in events:
         tail.seqs.append(seq)

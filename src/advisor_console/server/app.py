@@ -43,7 +43,7 @@ def create_app(
     engine = make_engine(url)
     bus = EventBus()
     bus.install(engine)
-    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine, events.sse_frame))
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine))
     state.whatsapp = whatsapp or WhatsAppConfig.from_env()
     email = email or EmailConfig.from_env()
     senders: list[Any] = []

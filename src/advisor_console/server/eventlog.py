@@ -17,7 +17,6 @@ import bisect
 import json
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -169,34 +168,60 @@ def _iso_stored(value: Any, dialect: Any) -> str:
     return _iso(process(value) if process else value)
 
 
-def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
-    """`read_after` as the JSON body of an `EventsPage` (the same document as serialising the
-    models gives), built without them: each payload is the stored JSON text, spliced in as
-    is, and no row becomes an ORM object or a model (for a page of 2,000 events, ORM
-    loading, JSON decoding, validation and encoding took ~90 ms).
+# What an event's JSON is made of, as `EventJSON` reads it.
+_EVENT_COLUMNS = (EventRow.seq, EventRow.type, _AT_STORED, EventRow.actor, cast(EventRow.data, Text))
 
-    The rows are read through Core (no ORM result machinery), `at` as stored (no timezone
-    round trip per row), and each distinct type and actor is JSON-quoted once per page:
-    what is left per event is fetching the row and one f-string."""
-    stmt, head = _page_query(session, after, limit, advisor, EventRow.seq, EventRow.type, _AT_STORED, EventRow.actor, cast(EventRow.data, Text))
+
+class EventJSON:
+    """Events as JSON text, the same document as serialising their `Event` models gives,
+    built without them from the columns `_EVENT_COLUMNS` reads: the payload is the stored
+    JSON text, spliced in as is, `at` is formatted from its stored form, and each distinct
+    type and actor is JSON-quoted once (a page holds a handful). No row becomes an ORM
+    object or a model: what is left per event is fetching the row and one f-string."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        self.quoted: dict[str, str] = {}
+
+    def _quote(self, text: str) -> str:
+        q = self.quoted.get(text)
+        if q is None:
+            q = self.quoted[text] = json.dumps(text, ensure_ascii=False)
+        return q
+
+    def __call__(self, seq: int, type_: str, at: Any, actor: str, data: str | None) -> str:
+        payload = data if data and data != "null" else "{}"
+        return f'{{"seq":{seq},"type":{self._quote(type_)},"at":"{_iso_stored(at, self.dialect)}","actor":{self._quote(actor)},"data":{payload}}}'
+
+
+def sse_frame(seq: int, type_: str, event_json: str) -> str:
+    """One event as an SSE frame: `id:` its seq, `event:` its type, `data:` the event."""
+    return f"id: {seq}\nevent: {type_}\ndata: {event_json}\n\n"
+
+
+def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
+    """`read_after` as the JSON body of an `EventsPage`, built by `EventJSON` (for a page of
+    2,000 events, ORM loading, JSON decoding, validation and encoding took ~90 ms)."""
+    stmt, head = _page_query(session, after, limit, advisor, *_EVENT_COLUMNS)
     connection = session.connection()
     rows = connection.execute(stmt).all()
     last = _advance_to(rows, limit, head, after)
-    dialect = connection.dialect
-    quoted: dict[str, str] = {}  # type or actor -> its JSON string (a page holds a handful)
-    dumps = json.dumps
-    parts: list[str] = []
-    add = parts.append
-    for seq, type_, at, actor, data in rows:
-        t = quoted.get(type_)
-        if t is None:
-            t = quoted[type_] = dumps(type_, ensure_ascii=False)
-        a = quoted.get(actor)
-        if a is None:
-            a = quoted[actor] = dumps(actor, ensure_ascii=False)
-        add(f'{{"seq":{seq},"type":{t},"at":"{_iso_stored(at, dialect)}","actor":{a},"data":{data if data and data != "null" else "{}"}}}')
+    as_json = EventJSON(connection.dialect)
+    parts = [as_json(*row) for row in rows]
     # With how many events it holds and the cursor after them (the route's headers).
     return f'{{"events":[{",".join(parts)}],"last_seq":{last}}}'.encode(), len(rows), last
+
+
+def read_after_sse(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
+    """`read_after` as one SSE chunk (`sse_chunk`: a cursor frame ends it when the reader may
+    advance past its last event), the seq to advance to and how many events it holds."""
+    stmt, head = _page_query(session, after, limit, advisor, *_EVENT_COLUMNS)
+    connection = session.connection()
+    rows = connection.execute(stmt).all()
+    last = _advance_to(rows, limit, head, after)
+    as_json = EventJSON(connection.dialect)
+    frames = [sse_frame(row[0], row[1], as_json(*row)) for row in rows]
+    return sse_chunk(frames, rows[-1][0] if rows else after, last), last, len(rows)
 
 
 class EventBus:
@@ -286,8 +311,8 @@ class LogTail:
     thread, the update of the lists on the loop).
     """
 
-    def __init__(self, engine: Any, render: Callable[[Event], str], capacity: int = 5_000) -> None:
-        self.engine, self.render, self.capacity = engine, render, capacity
+    def __init__(self, engine: Any, capacity: int = 5_000) -> None:
+        self.engine, self.capacity = engine, capacity
         self.lo: int | None = None  # the tail holds every event with lo < seq <= head
         self.head = 0
         self.seqs: list[int] = []
@@ -299,13 +324,24 @@ class LogTail:
         self._pages_of: tuple[int | None, int, int] = (None, 0, 0)
 
     def _read(self, after: int | None) -> tuple[int, int, list[tuple[int, Any, str]]]:
-        from sqlalchemy.orm import Session as session_class
-
-        with session_class(self.engine) as session:
-            head = session.execute(select(func.max(EventRow.seq))).scalar() or 0
-            lo = head if after is None else max(after, head - self.capacity)
-            rows = session.execute(select(EventRow).where(EventRow.seq > lo, EventRow.seq <= head).order_by(EventRow.seq)).scalars().all()
-            return lo, head, [(r.seq, (r.hub, r.assignee, r.prev_hub, r.prev_assignee), self.render(to_event(r))) for r in rows]
+        """The events after `after` (None: none, only where the log's head is now) as SSE
+        frames with their filtering columns, the cursor they start after and the head:
+        one query through Core, each frame built by `EventJSON`."""
+        with self.engine.connect() as connection:
+            if after is None:
+                head = connection.execute(select(func.max(EventRow.seq))).scalar() or 0
+                return head, head, []
+            # Seq order is commit order (the log's write lock): every row after `after`
+            # that is committed now is a gapless run.
+            columns = (*_EVENT_COLUMNS, EventRow.hub, EventRow.assignee, EventRow.prev_hub, EventRow.prev_assignee)
+            rows = connection.execute(select(*columns).where(EventRow.seq > after).order_by(EventRow.seq).limit(self.capacity + 1)).all()
+            if len(rows) > self.capacity:  # far behind (a bulk load): the newest `capacity` only
+                head = connection.execute(select(func.max(EventRow.seq))).scalar() or 0
+                after = max(after, head - self.capacity)
+                rows = connection.execute(select(*columns).where(EventRow.seq > after, EventRow.seq <= head).order_by(EventRow.seq)).all()
+            as_json = EventJSON(connection.dialect)
+            frames = [(r[0], (r[5], r[6], r[7], r[8]), sse_frame(r[0], r[1], as_json(*r[:5]))) for r in rows]
+            return after, (rows[-1][0] if rows else after), frames
 
     async def refresh(self, version: int) -> None:
         """Bring the tail up to the log as committed at (or after) bus `version`."""

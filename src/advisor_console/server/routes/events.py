@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
-from ...domain.models import Advisor, Event, EventsPage
+from ...domain.models import Advisor, EventsPage
 from .. import eventlog, services
 from ..deps import READERS, CurrentAdvisor, ReadSession, State, ServerState, require
 from ..errors import ApiError
@@ -39,15 +39,10 @@ def read_events(
 
 def _read(state: ServerState, after: int, advisor: Advisor) -> tuple[bytes, int, bool]:
     """A stream's own read of the log, when it is further behind than the shared tail: the
-    chunk to send (eventlog.sse_chunk), the seq to advance to, whether more follow."""
+    chunk to send, the seq to advance to, whether more follow."""
     with Session(state.engine) as session:
-        events, last = eventlog.read_after(session, after, BATCH, advisor)
-    return eventlog.sse_chunk([sse_frame(e) for e in events], events[-1].seq if events else after, last), last, len(events) == BATCH
-
-
-def sse_frame(e: Event) -> str:
-    payload = json.dumps(e.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
-    return f"id: {e.seq}\nevent: {e.type}\ndata: {payload}\n\n"
+        chunk, last, count = eventlog.read_after_sse(session, after, BATCH, advisor)
+    return chunk, last, count == BATCH
 
 
 def _presence_frames(sub: Subscriber, advisor: Advisor) -> str:
