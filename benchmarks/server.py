@@ -39,7 +39,9 @@ Setting (built once per database, in a temporary directory removed afterwards)
    supervisor `supervisor` (sees everything); four in five subscribers are advisors.
    Once every subscriber has its stream open, the parent posts 200 client messages a
    second for 10 s through the real write path, `POST /api/v1/inbound` (as the
-   `channel-sim` account, over 8 tokens), spread over 20 open conversations: 16 of the
+   `channel-sim` account, over 8 tokens; each POST written as raw HTTP/1.1 on a pool of 32
+   keep-alive connections, `_Poster`: httpx cost this process about 9 ms of CPU per post,
+   on the cores the server needs), spread over 20 open conversations: 16 of the
    Tokyo hub and 4 of other hubs, which the advisors must not receive. Each body carries
    `bench-t=<time.monotonic() just before the POST>/<n>/<tokyo?>`; a subscriber takes
    `time.monotonic()` (one clock for every process) when the bytes holding that marker

@@ -3,6 +3,8 @@ keys and keymap, palette, untrusted text, wide characters, a long thread."""
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import timedelta
 from typing import Any
 
@@ -248,3 +250,32 @@ async def test_time_to_first_frame_is_measured() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.first_frame_seconds is not None, what="ready")
         assert 0 < app.first_frame_seconds < 5
+
+
+async def test_a_tab_switch_moves_the_underline_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys 1/2/3: the tab strip's underline is put under the new tab, never slid there (an
+    animated underline redrew the strip at every frame for 0.3 s after each switch)."""
+    from textual.widgets._tabs import Underline
+
+    from advisor_console.tui.widgets.queue import QueueTabs
+
+    slides: list[str] = []
+    original = Underline.animate
+
+    def animate(self: Underline, attribute: str, *args: Any, **kwargs: Any) -> None:
+        slides.append(attribute)
+        original(self, attribute, *args, **kwargs)
+
+    monkeypatch.setattr(Underline, "animate", animate)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tabs = app.screen.query_one(QueueTabs)
+        underline = tabs.query_one(Underline)
+        for key, tab in (("2", "hub"), ("3", "all"), ("1", "mine")):
+            await pilot.press(key)
+            await asyncio.sleep(0.08)
+            await pilot.pause()
+            active = tabs.query_one(f"#tab-{tab}")
+            assert app.screen.queue.tab == tab
+            assert (underline.highlight_start, underline.highlight_end) == active.virtual_region.shrink(active.styles.gutter).column_span
+    assert slides == []

@@ -95,6 +95,12 @@ class QueueRow(Visual):
 class QueueTabs(Tabs, can_focus=False):
     """The tab strip; keys 1/2/3 switch it, so it takes no focus of its own."""
 
+    def _highlight_active(self, animate: bool = True) -> None:
+        # The underline moves at once: Tabs slides it over 0.3 s, redrawing the strip at
+        # every frame (about 15 ms of CPU each, some 250 ms per switch), and a key pressed
+        # during the slide waited behind those frames.
+        super()._highlight_active(animate=False)
+
 
 class QueueRowStyles(Widget):
     """Carries the rows' colours (component classes), never shown; one for the list
