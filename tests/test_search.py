@@ -236,6 +236,33 @@ def test_products_reads_a_page_as_to_model_does(backend: str, tmp_path: Path, re
 
 
 @pytest.mark.postgres
+def test_searches_are_sent_unprepared_on_postgresql(pg_url: str) -> None:
+    """Each search is planned with its own patterns: psycopg prepares a statement it has run
+    5 times on a connection (and PostgreSQL may then plan it once for every pattern), but a
+    search's statement is sent unprepared, every time; other statements still are prepared."""
+    from advisor_console.server import search
+    from advisor_console.server.db import make_engine, migrate, writer
+    from advisor_console.server.tables import ProductRow
+
+    migrate(pg_url)
+    engine = make_engine(pg_url, pool_size=1)
+    try:
+        with writer(engine).begin() as conn:
+            conn.execute(insert(ProductRow.__table__), [_product(i, f"piece {i} emerald calfskin") for i in range(1, 31)])
+        with Session(engine) as session:
+            for i in range(12):
+                word = ("emerald", "calfskin", "piece", "merald")[i % 4]
+                assert [p.id for p in search.products(session, search.product_query(session, word, None, None, 5))] == [1, 2, 3, 4, 5]
+                assert [r.id for r in session.execute(search.product_query(session, "em", None, None, 5)).scalars()] == [1, 2, 3, 4, 5]
+                session.execute(text("SELECT id FROM product WHERE id = :i"), {"i": i}).all()
+            prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        assert "SELECT id FROM product WHERE id = $1" in prepared
+        assert not [sql for sql in prepared if sql.startswith("SELECT") and ("LIKE" in sql or "strpos" in sql)], prepared
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
 def test_search_gin_indexes_keep_a_short_pending_list_and_the_seed_merges_it(pg_url: str) -> None:
     """Migration 0011: both search indexes merge their pending list at 256 kB (a search reads
     the list through); the seed's bulk load leaves nothing pending (demo/seed.py)."""
