@@ -263,6 +263,37 @@ def test_searches_are_sent_unprepared_on_postgresql(pg_url: str) -> None:
 
 
 @pytest.mark.postgres
+def test_a_page_needs_no_transaction_on_postgresql(pg_url: str) -> None:
+    """A session that has not begun reads a page in autocommit (no BEGIN, nothing to roll
+    back: two round trips fewer); a session in a transaction reads it in that transaction."""
+    from psycopg.pq import TransactionStatus
+
+    from advisor_console.server import search
+    from advisor_console.server.db import make_engine, migrate, writer
+    from advisor_console.server.tables import ProductRow
+
+    migrate(pg_url)
+    engine = make_engine(pg_url, pool_size=1)
+    try:
+        with writer(engine).begin() as conn:
+            conn.execute(insert(ProductRow.__table__), [_product(i, f"piece {i} emerald calfskin") for i in range(1, 11)])
+        with Session(engine) as session:
+            assert [p.id for p in search.products(session, search.product_query(session, "emerald", None, None, 3))] == [1, 2, 3]
+            dbapi = session.connection().connection.dbapi_connection
+            assert dbapi.info.transaction_status == TransactionStatus.IDLE  # nothing begun, nothing left open
+        with Session(engine) as session:
+            session.execute(update(ProductRow.__table__).where(ProductRow.__table__.c.id == 2).values(search_text="piece 2 sapphire"))
+            assert [p.id for p in search.products(session, search.product_query(session, "emerald", None, None, 3))] == [1, 3, 4]
+            assert session.connection().connection.dbapi_connection.info.transaction_status == TransactionStatus.INTRANS
+            session.rollback()
+        with Session(engine) as session:  # the connection back in the pool is transactional again
+            session.execute(text("SELECT 1"))
+            assert session.connection().connection.dbapi_connection.info.transaction_status == TransactionStatus.INTRANS
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
 def test_search_gin_indexes_keep_a_short_pending_list_and_the_seed_merges_it(pg_url: str) -> None:
     """Migration 0011: both search indexes merge their pending list at 256 kB (a search reads
     the list through); the seed's bulk load leaves nothing pending (demo/seed.py)."""

@@ -49,6 +49,7 @@ from sqlalchemy import JSON, Integer, Text, cast, column, event, func, literal_c
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -260,11 +261,23 @@ def _product(row: Any, loads: Callable[[str], Any]) -> Product:
     return Product.model_validate(dict(zip(_PRODUCT_FIELDS, values)))
 
 
+def _page_connection(session: Session) -> Connection:
+    """The session's connection, to read a page on. On PostgreSQL, a session that has not
+    begun yet takes it in autocommit: a page is one statement, which needs no transaction of
+    its own, and BEGIN then ROLLBACK (when the session closes) were two of the round trips of
+    a search. The session's later statements run in autocommit too: it is a session for
+    reading (the route's). Not on SQLite, whose engine begins transactions itself
+    (db.make_engine), and a search there costs no round trip."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
+
+
 def products(session: Session, stmt: Select[Any]) -> list[Product]:
     """The rows of `stmt` (a `product_query`) as `Product`s, in its order: read as plain
     columns, not ORM objects (see the module docstring), validated as `to_model` does."""
-    # On the session's connection: Core rows, without the ORM's result machinery.
-    rows = session.connection().execute(stmt.with_only_columns(*_PAGE_COLUMNS, maintain_column_froms=False)).all()
+    # Core rows, without the ORM's result machinery.
+    rows = _page_connection(session).execute(stmt.with_only_columns(*_PAGE_COLUMNS, maintain_column_froms=False)).all()
     out: list[Product] = []
     for row in rows:
         try:
