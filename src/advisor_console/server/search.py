@@ -12,7 +12,8 @@ characters or more:
   plans with the actual patterns (custom plans): a generic plan of `LIKE $1` cannot tell
   a rare word (index) from a common one (walk the primary key and stop at the page). So
   its statement is never prepared (`_execute_unprepared`): psycopg prepares a statement
-  it has run 5 times on a connection, and PostgreSQL may then plan a prepared statement
+  it has run 5 times on a connection (counting again after a rollback, and a page is read
+  in autocommit: `_page_connection`), and PostgreSQL may then plan a prepared statement
   once for every pattern; an unprepared one is planned with its values each time.
 
 Words of one or two characters have no trigram (nor, on PostgreSQL, words without a run
@@ -260,6 +261,7 @@ def _loads(raw: str) -> Any:
 
 
 def _product(row: Any, loads: Callable[[str], Any]) -> Product:
+    """A row of `_PAGE_COLUMNS` as a `Product`, its JSON columns read by `loads`."""
     values = list(row)
     for i in _JSON_AT:
         if values[i] is not None:
