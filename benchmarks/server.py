@@ -22,8 +22,9 @@ Setting (built once per database, in a temporary directory removed afterwards)
    and next to a longer word, mixed case, and queries with no hits (rare words; one of
    them two letters long, the worst case: no trigram, so a full walk of the catalogue).
    - Server side (the target): in this process, through a SQLAlchemy session on the same
-     database, `perf_counter()` around `search.product_query(session, q, None, None, 51)`
-     and the execution of its statement with all rows fetched as `ProductRow`s (what
+     database (a fresh Session per query), `perf_counter()` around
+     `search.products(session, search.product_query(session, q, None, None, 51))`: the
+     statement built, executed, and every row read and validated into a `Product` (what
      `GET /api/v1/products` runs for a first page of 50, before serialising). One
      warm-up pass over the queries, then every query `rounds` times. p50/p95, target p95
      <= 5 ms.
@@ -308,8 +309,7 @@ def measure_search(url: str, queries: list[tuple[str, str]], rounds: int, label:
             for kind, q in queries:
                 with Session(engine) as session:
                     t0 = time.perf_counter()
-                    stmt = search.product_query(session, q, None, None, 51)
-                    rows = session.execute(stmt).scalars().all()
+                    rows = search.products(session, search.product_query(session, q, None, None, 51))
                     dt = (time.perf_counter() - t0) * 1000
                 if r:
                     samples.append(dt)

@@ -87,9 +87,9 @@ def search_products(
     stmt = search.product_query(
         session, q, category, _decode_cursor(cursor), limit + 1, line=line, season=season, iconic=iconic, in_stock_hub=hub, size=size.strip() if size else None
     )
-    rows = session.execute(stmt).scalars().all()
-    items = [r.to_model() for r in rows[:limit]]
-    return Page[Product](items=items, next_cursor=_encode_cursor(items[-1].id) if len(rows) > limit else None)
+    found = search.products(session, stmt)
+    items = found[:limit]
+    return Page[Product](items=items, next_cursor=_encode_cursor(items[-1].id) if len(found) > limit else None)
 
 
 @router.get("/products/facets", response_model=dict[str, list[str]])
