@@ -99,8 +99,10 @@ def loads(raw: bytes | str) -> Any:
     of objects: orjson parses it faster than json, and the cyclic collector is paused
     meanwhile (parsing makes no cycles; left running, it walks the page's objects again
     and again as they pile up). Together: about half json's time on a page of 2,000
-    events. What orjson refuses and json accepts (NaN, integers beyond 64 bits, UTF-16
-    text) is read by json, so the documents accepted and their values are json's."""
+    events. What orjson refuses and json accepts (NaN, UTF-16 text) is read by json, so
+    the documents accepted are json's. One value differs: an integer beyond 64 bits becomes
+    a float with orjson (json keeps it exact); the server sends none (its ids and
+    sequence numbers are capped at 2**62)."""
     enabled = gc.isenabled()
     if enabled:
         gc.disable()

@@ -47,6 +47,7 @@ QUOTE_BAR = "┃ "
 CARD_LINES = 4  # title, name, detail, bottom rule
 SYNC_BLOCKS = 64  # changes measuring more blocks than this are measured from the end, lazily
 SLICE_SECONDS = 0.004  # one background measuring step
+APPLY_SECONDS = 0.1  # measured older blocks are put on top at most this often
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
         super().__init__(id=id)
         self._blocks: list[Block] = []
         self._top = 0  # blocks before this index are not measured yet (the background does them)
+        self._pending_older: tuple[int, int, list[int]] = (-1, 0, [])  # (generation, next top, heights) not yet shown
+        self._applied_at = 0.0
         self._heights: list[int] = []  # of blocks _top, _top + 1, …
         self._offsets: list[int] = []  # their first lines, counted from block _top
         self._strips: LRUCache[Block, list[Strip]] = LRUCache(1024)
@@ -267,28 +270,40 @@ class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
         self._top = index
         self._set_heights(heights)
         if index:
+            self._applied_at = perf_counter()  # the first batch goes on top a while after this frame
             self.call_after_refresh(self._measure_older, self._generation)
 
     def _measure_older(self, generation: int) -> None:
-        """One background step: measure older blocks for a few ms and put them on top."""
+        """One background step: measure older blocks for a few ms. What is measured goes on
+        top at most every APPLY_SECONDS (and at the end): each time is a relayout and a
+        repaint of the thread and its scrollbar, which cost more than the measuring (a
+        1,000-message thread took some fifteen of them after it opened)."""
         if generation != self._generation or not self._top:
             return
+        pending_generation, index, older = self._pending_older
+        if pending_generation != generation:
+            index, older = self._top, []
         width, blocks = self._width, self._blocks
         deadline = perf_counter() + SLICE_SECONDS
-        older: list[int] = []
-        index = self._top
+        step: list[int] = []
         while index > 0:
             index -= 1
-            older.append(block_height(blocks[index], width))
-            if len(older) % 16 == 0 and perf_counter() > deadline:
+            step.append(block_height(blocks[index], width))
+            if len(step) % 16 == 0 and perf_counter() > deadline:
                 break
-        older.reverse()
-        added = sum(older)
-        scroll_y = self.scroll_y
-        self._top = index
-        self._set_heights(older + self._heights)
-        self.set_scroll(None, scroll_y + added)  # the same lines stay in view
-        self.refresh()
+        step.reverse()
+        older = step + older
+        now = perf_counter()
+        if index and now - self._applied_at < APPLY_SECONDS:
+            self._pending_older = (generation, index, older)
+        else:
+            self._pending_older = (-1, 0, [])
+            self._applied_at = now
+            scroll_y = self.scroll_y
+            self._top = index
+            self._set_heights(older + self._heights)
+            self.set_scroll(None, scroll_y + sum(older))  # the same lines stay in view
+            self.refresh()
         if index:
             self.call_after_refresh(self._measure_older, generation)
 
