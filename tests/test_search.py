@@ -4,6 +4,8 @@ colours and materials, every word required, paged in id order, served by an inde
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,23 @@ def _product(i: int, search_text: str) -> dict[str, Any]:
         "search_text": search_text,
     }
 
+@contextlib.contextmanager
+def _pg_catalogue(pg_url: str, count: int) -> Iterator[Any]:
+    """A migrated PostgreSQL database holding products 1..count ("piece <i> emerald
+    calfskin"), and an engine of one connection on it."""
+    from advisor_console.server.db import make_engine, migrate, writer
+    from advisor_console.server.tables import ProductRow
+
+    migrate(pg_url)
+    engine = make_engine(pg_url, pool_size=1)
+    try:
+        with writer(engine).begin() as conn:
+            conn.execute(insert(ProductRow.__table__), [_product(i, f"piece {i} emerald calfskin") for i in range(1, count + 1)])
+        yield engine
+    finally:
+        engine.dispose()
+
+
 
 def _search(engine: Any, q: str) -> list[int]:
     from advisor_console.server import search
@@ -241,25 +260,16 @@ def test_searches_are_sent_unprepared_on_postgresql(pg_url: str) -> None:
     5 times on a connection (and PostgreSQL may then plan it once for every pattern), but a
     search's statement is sent unprepared, every time; other statements still are prepared."""
     from advisor_console.server import search
-    from advisor_console.server.db import make_engine, migrate, writer
-    from advisor_console.server.tables import ProductRow
 
-    migrate(pg_url)
-    engine = make_engine(pg_url, pool_size=1)
-    try:
-        with writer(engine).begin() as conn:
-            conn.execute(insert(ProductRow.__table__), [_product(i, f"piece {i} emerald calfskin") for i in range(1, 31)])
-        with Session(engine) as session:
-            for i in range(12):
-                word = ("emerald", "calfskin", "piece", "merald")[i % 4]
-                assert [p.id for p in search.products(session, search.product_query(session, word, None, None, 5))] == [1, 2, 3, 4, 5]
-                assert [r.id for r in session.execute(search.product_query(session, "em", None, None, 5)).scalars()] == [1, 2, 3, 4, 5]
-                session.execute(text("SELECT id FROM product WHERE id = :i"), {"i": i}).all()
-            prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
-        assert "SELECT id FROM product WHERE id = $1" in prepared
-        assert not [sql for sql in prepared if sql.startswith("SELECT") and ("LIKE" in sql or "strpos" in sql)], prepared
-    finally:
-        engine.dispose()
+    with _pg_catalogue(pg_url, 30) as engine, Session(engine) as session:
+        for i in range(12):
+            word = ("emerald", "calfskin", "piece", "merald")[i % 4]
+            assert [p.id for p in search.products(session, search.product_query(session, word, None, None, 5))] == [1, 2, 3, 4, 5]
+            assert [r.id for r in session.execute(search.product_query(session, "em", None, None, 5)).scalars()] == [1, 2, 3, 4, 5]
+            session.execute(text("SELECT id FROM product WHERE id = :i"), {"i": i}).all()
+        prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert "SELECT id FROM product WHERE id = $1" in prepared
+    assert not [sql for sql in prepared if sql.startswith("SELECT") and ("LIKE" in sql or "strpos" in sql)], prepared
 
 
 @pytest.mark.postgres
@@ -269,14 +279,9 @@ def test_a_page_needs_no_transaction_on_postgresql(pg_url: str) -> None:
     from psycopg.pq import TransactionStatus
 
     from advisor_console.server import search
-    from advisor_console.server.db import make_engine, migrate, writer
     from advisor_console.server.tables import ProductRow
 
-    migrate(pg_url)
-    engine = make_engine(pg_url, pool_size=1)
-    try:
-        with writer(engine).begin() as conn:
-            conn.execute(insert(ProductRow.__table__), [_product(i, f"piece {i} emerald calfskin") for i in range(1, 11)])
+    with _pg_catalogue(pg_url, 10) as engine:
         with Session(engine) as session:
             assert [p.id for p in search.products(session, search.product_query(session, "emerald", None, None, 3))] == [1, 2, 3]
             dbapi = session.connection().connection.dbapi_connection
@@ -289,8 +294,6 @@ def test_a_page_needs_no_transaction_on_postgresql(pg_url: str) -> None:
         with Session(engine) as session:  # the connection back in the pool is transactional again
             session.execute(text("SELECT 1"))
             assert session.connection().connection.dbapi_connection.info.transaction_status == TransactionStatus.INTRANS
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.postgres
