@@ -139,6 +139,12 @@ class Advisor(_Model):
     status: AdvisorStatus = AdvisorStatus.available
     capacity: int = 6
 
+    @property
+    def sees_everything(self) -> bool:
+        """Team leads and trainers see every hub's conversations and events (trainers with
+        client data masked); an advisor sees her hub's and her own."""
+        return self.role in (Role.supervisor, Role.trainer)
+
 
 class Purchase(_Model):
     id: int

@@ -24,7 +24,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import Text, cast, func, insert, select, text, type_coerce
 from sqlmodel import Session
 
-from ..domain.models import Advisor, Event, Role
+from ..domain.models import Advisor, Event
 from .tables import EventRow
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def to_event(row: EventRow) -> Event:
 def visible_to(advisor: Advisor) -> Any:
     """SQL condition: which events a reader may see. Advisors: their hub, their own
     conversations, and events about no conversation (advisors' status)."""
-    if advisor.role in (Role.supervisor, Role.trainer):
+    if advisor.sees_everything:
         return True
     return (
         EventRow.hub.is_(None)
@@ -111,7 +111,7 @@ def visible_to(advisor: Advisor) -> Any:
 
 def is_visible(advisor: Advisor, hub: str | None, assignee: str | None, prev_hub: str | None, prev_assignee: str | None) -> bool:
     """`visible_to` in Python, for an event's filtering columns (keep the two in step)."""
-    if advisor.role in (Role.supervisor, Role.trainer):
+    if advisor.sees_everything:
         return True
     return hub is None or hub == advisor.hub or assignee == advisor.username or prev_hub == advisor.hub or prev_assignee == advisor.username
 
@@ -371,7 +371,7 @@ class LogTail:
     def class_of(advisor: Advisor) -> tuple[str, ...]:
         """Readers who see the same events: everyone who sees everything, or one advisor
         (her hub and her username decide, as in `is_visible`)."""
-        if advisor.role in (Role.supervisor, Role.trainer):
+        if advisor.sees_everything:
             return ("all",)
         return ("advisor", str(advisor.hub), advisor.username)
 
@@ -400,7 +400,7 @@ class LogTail:
         start = bisect.bisect_right(self.seqs, cursor)
         end = min(len(self.seqs), start + limit)
         last = self.seqs[end - 1] if end < len(self.seqs) else max(self.head, cursor)
-        if advisor.role in (Role.supervisor, Role.trainer):
+        if advisor.sees_everything:
             return [item[4] for item in self.items[start:end]], self.seqs[end - 1] if end > start else cursor, last
         frames: list[str] = []
         shown = cursor

@@ -121,7 +121,7 @@ def summary(session: Session, conv: ConversationRow) -> ConversationSummary:
 
 
 def can_see(advisor: Advisor, hub: str, assignee: str | None) -> bool:
-    if advisor.role in (Role.supervisor, Role.trainer):
+    if advisor.sees_everything:
         return True
     if advisor.role == Role.advisor:
         return hub == advisor.hub or assignee == advisor.username

@@ -293,7 +293,7 @@ def whisper(session: Session, actor: Advisor, conv_id: int, text: str) -> tuple[
 def visible_message(viewer: Advisor, row: MessageRow) -> bool:
     """A whisper is for its advisor and for team leads (and trainers, who see everything
     masked); every other message as its conversation."""
-    return row.whisper_to is None or viewer.role in (Role.supervisor, Role.trainer) or row.whisper_to == viewer.username
+    return row.whisper_to is None or viewer.sees_everything or row.whisper_to == viewer.username
 
 
 # ---- routing --------------------------------------------------------------------------------------
