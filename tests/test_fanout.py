@@ -344,3 +344,25 @@ def test_the_auth_cache_sees_a_change_of_this_process_at_once(live_server: LiveS
         c.post(f"/api/v1/advisors/{tyo}", json={"status": "available"}).raise_for_status()
         assert c.get("/api/v1/me").json()["status"] == "available"
     assert httpx.get(f"{live_server.url}/api/v1/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_a_poke_wakes_only_the_waiters_of_its_key_and_a_commit_wakes_all() -> None:
+    """EventBus: the broadcaster's pokes (presence, a finished slow write) wake it alone; the
+    web chat's visitor streams, waiting under the default key, sleep on until the log grows."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        bus = EventBus()
+        visitor = asyncio.ensure_future(bus.wait(5.0))
+        broadcaster = asyncio.ensure_future(bus.wait(5.0, key="sse"))
+        await asyncio.sleep(0.01)
+        bus.poke(loop, "sse")
+        assert await asyncio.wait_for(broadcaster, 1.0) is True
+        await asyncio.sleep(0.05)
+        assert not visitor.done()
+        again = asyncio.ensure_future(bus.wait(5.0, key="sse"))
+        await asyncio.sleep(0.01)
+        bus.notify()
+        assert await asyncio.wait_for(visitor, 1.0) is True and await asyncio.wait_for(again, 1.0) is True
+
+    asyncio.run(main())

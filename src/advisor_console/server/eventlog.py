@@ -227,12 +227,14 @@ def read_after_sse(session: Session, after: int, limit: int, advisor: Advisor) -
 class EventBus:
     """Wakes waiting streams (on any event loop, from any thread) when the log grows.
 
-    The waiters of one event loop share one asyncio.Event, so a commit costs one
-    `call_soon_threadsafe` per loop, not one per open stream."""
+    The waiters of one event loop share one asyncio.Event per `key`, so a commit costs one
+    `call_soon_threadsafe` per loop, not one per open stream. The SSE broadcaster waits
+    under a key of its own, so that its pokes (a presence change, a slow write finished)
+    wake it alone, not the web chat's visitor streams."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
+        self._events: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Event] = {}
         self.version = 0
 
     def notify(self) -> None:
@@ -240,22 +242,23 @@ class EventBus:
             self.version += 1
             pending = list(self._events.items())
             self._events.clear()
-        for loop, ev in pending:
+        for (loop, _key), ev in pending:
             try:
                 loop.call_soon_threadsafe(ev.set)
             except RuntimeError:  # loop closed
                 pass
 
-    async def wait(self, timeout: float, version: int | None = None) -> bool:
-        """Until the next notify (True) or `timeout` (False). With `version`: at once if the
-        bus has moved past it, so a notify between reading the version and waiting is not lost."""
+    async def wait(self, timeout: float, version: int | None = None, key: str = "") -> bool:
+        """Until the next notify, or a poke of `key` (True), or `timeout` (False). With
+        `version`: at once if the bus has moved past it, so a notify between reading the
+        version and waiting is not lost."""
         loop = asyncio.get_running_loop()
         with self._lock:
             if version is not None and self.version != version:
                 return True
-            ev = self._events.get(loop)
+            ev = self._events.get((loop, key))
             if ev is None:
-                ev = self._events[loop] = asyncio.Event()
+                ev = self._events[(loop, key)] = asyncio.Event()
         try:
             async with asyncio.timeout(timeout):  # not wait_for: on 3.11 that is a task per wait
                 await ev.wait()
@@ -263,10 +266,10 @@ class EventBus:
         except TimeoutError:
             return False
 
-    def poke(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Wake the waiters of `loop` (on that loop's thread) without saying the log grew."""
+    def poke(self, loop: asyncio.AbstractEventLoop, key: str) -> None:
+        """Wake the waiters of `key` on `loop` (on that loop's thread) without saying the log grew."""
         with self._lock:
-            ev = self._events.pop(loop, None)
+            ev = self._events.pop((loop, key), None)
         if ev is not None:
             ev.set()
 

@@ -54,6 +54,7 @@ KEEPALIVE_SECONDS = 15.0
 # few milliseconds whether it carries one event or ten; at 200 commits a second, a pass
 # per commit was most of the server's CPU. A lone commit still goes out at once.
 PASS_GAP = 0.020
+BUS_KEY = "sse-broadcaster"  # what the broadcaster waits under on the bus (EventBus.poke)
 RETRY = b"retry: 2000\n\n"
 KEEPALIVE = b": keepalive\n\n"
 
@@ -145,7 +146,7 @@ class StreamHub:
         """Run a pass soon even if the log did not grow (presence, a finished slow write)."""
         if not self._poked:
             self._poked = True
-            self.bus.poke(self.loop)
+            self.bus.poke(self.loop, BUS_KEY)
 
     async def _broadcast(self) -> None:
         loop = self.loop
@@ -177,7 +178,7 @@ class StreamHub:
                 if stream.cursor < head or stream.presence_pending or (keepalive and now - stream.last_write >= self.keepalive):
                     self._serve(stream, now)
             if not self._poked:
-                await self.bus.wait(1.0, version)
+                await self.bus.wait(1.0, version, BUS_KEY)
 
     def _serve(self, stream: _Stream, now: float) -> None:
         parts: list[bytes] = []
