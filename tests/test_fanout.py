@@ -286,18 +286,23 @@ def test_sqlite_writers_of_one_process_queue_and_the_lock_is_always_released(tmp
 
 
 def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(tmp_path: Any) -> None:
-    """deps.run_write: on SQLite with no other writer of the process, the write runs on the
-    event loop's own thread; while another thread holds the write lock, in a worker thread
-    (the loop is never the one left waiting); the write is made either way."""
+    """deps.run_write: on SQLite with nobody else writing, the write runs on the event
+    loop's own thread; while another thread of the process, or another process, holds the
+    write lock, the loop's engine refuses at once (nothing written) and the write is made
+    in a worker thread, the loop free all the while."""
+    import sqlite3
+
     from sqlalchemy import text
 
-    from advisor_console.server.db import make_engine, write_would_wait, writer
+    from advisor_console.server.db import WouldWait, make_engine, writer
     from advisor_console.server.deps import ServerState, run_write
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    path = tmp_path / "r.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
     with writer(engine).begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60)
+    loop_engine = writer(make_engine(f"sqlite:///{path}", nowait=True, write_lock=engine.sqlite_write_lock))
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60, loop_write_engine=loop_engine)
     ran_on: list[int] = []
 
     def op(session: Any) -> tuple[int, dict[str, Any]]:
@@ -305,34 +310,55 @@ def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(
         session.execute(text("INSERT INTO t VALUES (1)"))
         return 201, {}
 
-    async def main() -> None:
+    async def while_held(hold: Any) -> None:
+        """A write while `hold` (run in a thread) keeps the lock until released."""
         loop_thread = threading.get_ident()
-        assert not write_would_wait(engine)
-        assert await run_write(state, op) == (201, {})
-        assert ran_on[-1] == loop_thread
         held, release = threading.Event(), threading.Event()
-
-        def hold() -> None:  # another writer of this process, mid-transaction
-            with writer(engine).begin() as conn:
-                conn.exec_driver_sql("INSERT INTO t VALUES (2)")
-                held.set()
-                release.wait(10)
-
-        holder = threading.Thread(target=hold)
+        holder = threading.Thread(target=hold, args=(held, release))
         holder.start()
-        assert held.wait(10) and write_would_wait(engine)
+        assert held.wait(10)
         pending = asyncio.ensure_future(run_write(state, op))
-        await asyncio.sleep(0.05)  # the loop is free while that write waits for the lock
-        assert not pending.done()
+        ticks = 0
+        for _ in range(10):  # the loop is free while that write waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10 and not pending.done()
         release.set()
         assert await pending == (201, {})
         assert ran_on[-1] != loop_thread
         holder.join(10)
 
+    def another_thread(held: threading.Event, release: threading.Event) -> None:
+        with writer(engine).begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+            held.set()
+            release.wait(10)
+
+    def another_process(held: threading.Event, release: threading.Event) -> None:
+        other = sqlite3.connect(path, isolation_level=None)  # not through this process's lock
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (3)")
+        held.set()
+        release.wait(10)
+        other.execute("COMMIT")
+        other.close()
+
+    async def main() -> None:
+        assert await run_write(state, op) == (201, {})
+        assert ran_on[-1] == threading.get_ident()
+        await while_held(another_thread)
+        await while_held(another_process)
+        assert await run_write(state, op) == (201, {})  # free again: on the loop
+        assert ran_on[-1] == threading.get_ident()
+
     asyncio.run(main())
+    with pytest.raises(WouldWait):  # what the loop's engine does when it would have to wait
+        with engine.sqlite_write_lock, loop_engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (9)")
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (3, 4)
+        assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (6, 9)
     engine.dispose()
+    loop_engine.dispose()
 
 
 def test_the_auth_cache_sees_a_change_of_this_process_at_once(live_server: LiveServer) -> None:

@@ -44,6 +44,10 @@ def create_app(
     bus = EventBus()
     bus.install(engine)
     state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine))
+    if is_sqlite(url):  # the event loop's own writes (deps.run_write), sharing the process's write lock
+        loop_engine = make_engine(url, nowait=True, write_lock=engine.sqlite_write_lock)  # type: ignore[attr-defined]
+        bus.install(loop_engine)
+        state.loop_write_engine = writer(loop_engine)
     state.whatsapp = whatsapp or WhatsAppConfig.from_env()
     email = email or EmailConfig.from_env()
     senders: list[Any] = []
@@ -53,8 +57,9 @@ def create_app(
         senders.append(EmailSender(email, state.write_engine, engine))
     # Replies on channels with a sender start "pending"; the sender moves them on.
     outbound = frozenset(ch for ch, on in (("whatsapp", state.whatsapp is not None), ("email", bool(email and email.relay_host))) if on)
-    for e in (engine, state.write_engine):
-        e.outbound_channels = outbound  # type: ignore[attr-defined]
+    for e in (engine, state.write_engine, state.loop_write_engine):
+        if e is not None:
+            e.outbound_channels = outbound  # type: ignore[attr-defined]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +80,8 @@ def create_app(
         stop.set()
         bus.notify()  # let open streams notice the shutdown
         engine.dispose()
+        if state.loop_write_engine is not None:
+            state.loop_write_engine.dispose()
 
     app = FastAPI(
         title="Advisor Console API",

@@ -66,13 +66,22 @@ class _SQLiteConnection(sqlite3.Connection):
         self._release()
 
 
-def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+class WouldWait(Exception):
+    """A write on a `nowait` engine found the write lock taken (by a thread of this process or
+    by another process): nothing was done; run it where waiting is allowed."""
+
+
+def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False, write_lock: threading.Lock | None = None) -> Engine:
+    """An engine on `url`. SQLite only: with `nowait`, one connection whose write transactions
+    never wait (`WouldWait` instead: for the event loop's own writes, deps.run_write);
+    `write_lock` shares this process's write lock with the engine it came from."""
     url = normalise_url(url)
     if is_sqlite(url):
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, "factory": _SQLiteConnection}, pool_size=pool_size, max_overflow=20)
+        sizes = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0} if nowait else {"pool_size": pool_size, "max_overflow": 20}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 0 if nowait else 30, "factory": _SQLiteConnection}, **sizes)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -81,7 +90,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={0 if nowait else 30000}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -91,37 +100,34 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         # load); a lock handed from thread to thread keeps it busy. It is released by the
         # DBAPI connection's own commit/rollback/close, after SQLite has let go. Other
         # processes still queue through the busy handler.
-        write_lock = threading.Lock()
-        engine.sqlite_write_lock = write_lock  # type: ignore[attr-defined]  # (write_would_wait)
+        lock = write_lock or threading.Lock()
+        engine.sqlite_write_lock = lock  # type: ignore[attr-defined]  # (the nowait engine shares it)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             # Writers take the write lock up front (no upgrade deadlocks); readers don't.
             if conn.get_execution_options().get("write"):
                 dbapi_conn = conn.connection.dbapi_connection
+                if nowait:
+                    if not lock.acquire(blocking=False):
+                        raise WouldWait("another thread of this process is writing")
+                    dbapi_conn.holds_write_lock = lock
                 # (A thread that already holds it in another transaction waits out the
                 # timeout, then meets SQLite's own busy timeout: an error, as before, not a hang.)
-                if dbapi_conn.holds_write_lock is None and write_lock.acquire(timeout=30):
-                    dbapi_conn.holds_write_lock = write_lock
+                elif dbapi_conn.holds_write_lock is None and lock.acquire(timeout=30):
+                    dbapi_conn.holds_write_lock = lock
                 try:
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
-                except BaseException:
+                except BaseException as exc:
                     dbapi_conn._release()
+                    if nowait:  # busy_timeout 0: another process holds SQLite's lock
+                        raise WouldWait(f"the database is locked: {exc}") from exc
                     raise
             else:
                 conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
-
-
-def write_would_wait(engine: Engine) -> bool:
-    """Whether a write transaction on `engine` may have to wait: always on PostgreSQL (round
-    trips, the log's advisory lock), on SQLite only while another thread of this process
-    holds the write lock (the answer can be stale by the time the write starts: then it
-    waits for one short transaction)."""
-    lock = getattr(engine, "sqlite_write_lock", None)
-    return lock is None or lock.locked()
 
 
 def writer(engine: Engine) -> Engine:

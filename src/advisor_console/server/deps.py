@@ -11,6 +11,7 @@ from typing import Any, Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
@@ -19,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..domain.models import Advisor, Role
 from . import services
-from .db import write_would_wait
+from .db import WouldWait
 from .errors import ApiError, forbidden
 from .eventlog import EventBus, LogTail, utcnow
 from .fanout import new_registry
@@ -38,6 +39,7 @@ class ServerState:
     tail: LogTail | None = None  # the newest events, shared by this process's SSE streams
     whatsapp: Any = None  # channels.whatsapp.WhatsAppConfig when the adapter is enabled
     streams: Any = field(default_factory=new_registry)  # the SSE streams of each event loop (fanout.StreamHub)
+    loop_write_engine: Engine | None = None  # SQLite: writes made on the event loop, never waiting (run_write)
 
 
 # Dependencies that do not wait on the database are `async def`: FastAPI runs a plain `def`
@@ -149,16 +151,23 @@ State = Annotated[ServerState, Depends(server_state)]
 
 async def run_write(state: ServerState, op: Callable[[Session], tuple[int, dict[str, Any]]], **idempotency: Any) -> tuple[int, dict[str, Any]]:
     """`services.run_write` from an `async def` route (the channels' inbound messages, the
-    busiest writes): on SQLite, when no other thread of the process is writing, right here
-    on the event loop; otherwise in a worker thread.
+    busiest writes): on SQLite, right here on the event loop when it can start without
+    waiting; otherwise, and on PostgreSQL, in a worker thread.
 
     A SQLite write is short and CPU-bound, and SQLite lets go of the GIL around each
     statement: from a worker thread, every statement then waited for the GIL while the
     event loop wrote to hundreds of SSE streams, all that time holding the database's
     write lock, so writes queued behind each other. On the loop there is no hand-off (and
-    no hop to a thread and back). PostgreSQL's round trips are waits: a thread, as before."""
-    if not write_would_wait(state.engine):
-        return services.run_write(state.write_engine, op, **idempotency)
+    no hop to a thread and back). The loop must never wait, though: its engine
+    (`state.loop_write_engine`, one connection of its own, `db.make_engine(nowait=True)`)
+    refuses at once, before anything is written, when another thread or another process
+    holds the write lock, and the write goes to a thread. PostgreSQL's round trips are
+    waits: a thread, as before."""
+    if state.loop_write_engine is not None:
+        try:
+            return services.run_write(state.loop_write_engine, op, **idempotency)
+        except (WouldWait, PoolTimeout):  # PoolTimeout: its connection is busy on another loop
+            pass
     return await run_in_threadpool(services.run_write, state.write_engine, op, **idempotency)
 
 
