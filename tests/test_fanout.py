@@ -294,7 +294,7 @@ def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(
 
     from sqlalchemy import text
 
-    from advisor_console.server.db import WouldWait, make_engine, writer
+    from advisor_console.server.db import WouldWait, checkpoint, make_engine, writer
     from advisor_console.server.deps import ServerState, run_write
 
     path = tmp_path / "r.sqlite"
@@ -357,6 +357,16 @@ def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(
             conn.exec_driver_sql("INSERT INTO t VALUES (9)")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (6, 9)
+    # The loop's commits never checkpoint the WAL (an fsync on the loop); the background does.
+    with loop_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    for _ in range(1200):  # more than the 1,000 pages after which a connection would checkpoint
+        with loop_engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (0)")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1206
+    log, done = checkpoint(engine)
+    assert log >= 1200 and done == log
     engine.dispose()
     loop_engine.dispose()
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from . import services, webchat
+from .db import checkpoint
 from .deps import ServerState
 from .eventlog import utcnow
 from .tables import ConversationRow, ScheduledMessageRow
@@ -48,6 +49,8 @@ class BackgroundLoop:
 
     def tick(self) -> None:
         self.state.presence.sweep()
+        if self.state.loop_write_engine is not None:  # its own commits leave the WAL as it is
+            checkpoint(self.state.engine)
         now = utcnow()
         with Session(self.state.engine) as session:
             snoozed = session.execute(

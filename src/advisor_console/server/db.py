@@ -91,6 +91,8 @@ def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False, write_lo
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={0 if nowait else 30000}")
+            if nowait:  # the event loop's commits never copy the WAL back (an fsync): see checkpoint()
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -128,6 +130,18 @@ def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False, write_lo
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+def checkpoint(engine: Engine) -> tuple[int, int] | None:
+    """SQLite: copy what the WAL holds back into the database file, as far as readers allow
+    (PASSIVE: waits for nobody). The event loop's write connection never does it itself (a
+    checkpoint is an fsync, a stall of every stream), so the background loop does, each
+    second; the other connections still checkpoint on their own past 1,000 pages."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as conn:
+        _busy, log, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    return log, done  # pages in the WAL, and of those now in the database file
 
 
 def writer(engine: Engine) -> Engine:
