@@ -199,29 +199,30 @@ def sse_frame(seq: int, type_: str, event_json: str) -> str:
     return f"id: {seq}\nevent: {type_}\ndata: {event_json}\n\n"
 
 
-def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
-    """`read_after` as the JSON body of an `EventsPage`, built by `EventJSON` (for a page of
-    2,000 events, ORM loading, JSON decoding, validation and encoding took ~90 ms)."""
+def _json_page(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[list[tuple[int, str, str]], int]:
+    """`read_after` as (seq, type, the event's JSON) per event, built by `EventJSON`, and the
+    seq the reader may advance to (for a page of 2,000 events, ORM loading, JSON decoding,
+    validation and encoding took ~90 ms)."""
     stmt, head = _page_query(session, after, limit, advisor, *_EVENT_COLUMNS)
     connection = session.connection()
     rows = connection.execute(stmt).all()
-    last = _advance_to(rows, limit, head, after)
     as_json = EventJSON(connection.dialect)
-    parts = [as_json(*row) for row in rows]
-    # With how many events it holds and the cursor after them (the route's headers).
-    return f'{{"events":[{",".join(parts)}],"last_seq":{last}}}'.encode(), len(rows), last
+    return [(row[0], row[1], as_json(*row)) for row in rows], _advance_to(rows, limit, head, after)
+
+
+def read_after_json(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
+    """`read_after` as the JSON body of an `EventsPage`, how many events it holds and the
+    cursor after them (the route's headers)."""
+    events, last = _json_page(session, after, limit, advisor)
+    return f'{{"events":[{",".join(e[2] for e in events)}],"last_seq":{last}}}'.encode(), len(events), last
 
 
 def read_after_sse(session: Session, after: int, limit: int, advisor: Advisor) -> tuple[bytes, int, int]:
     """`read_after` as one SSE chunk (`sse_chunk`: a cursor frame ends it when the reader may
     advance past its last event), the seq to advance to and how many events it holds."""
-    stmt, head = _page_query(session, after, limit, advisor, *_EVENT_COLUMNS)
-    connection = session.connection()
-    rows = connection.execute(stmt).all()
-    last = _advance_to(rows, limit, head, after)
-    as_json = EventJSON(connection.dialect)
-    frames = [sse_frame(row[0], row[1], as_json(*row)) for row in rows]
-    return sse_chunk(frames, rows[-1][0] if rows else after, last), last, len(rows)
+    events, last = _json_page(session, after, limit, advisor)
+    frames = [sse_frame(*e) for e in events]
+    return sse_chunk(frames, events[-1][0] if events else after, last), last, len(events)
 
 
 class EventBus:
@@ -337,11 +338,12 @@ class LogTail:
             # Seq order is commit order (the log's write lock): every row after `after`
             # that is committed now is a gapless run.
             columns = (*_EVENT_COLUMNS, EventRow.hub, EventRow.assignee, EventRow.prev_hub, EventRow.prev_assignee)
-            rows = connection.execute(select(*columns).where(EventRow.seq > after).order_by(EventRow.seq).limit(self.capacity + 1)).all()
+            newer = select(*columns).where(EventRow.seq > after).order_by(EventRow.seq).limit(self.capacity + 1)
+            rows = connection.execute(newer).all()
             if len(rows) > self.capacity:  # far behind (a bulk load): the newest `capacity` only
                 head = connection.execute(select(func.max(EventRow.seq))).scalar() or 0
                 after = max(after, head - self.capacity)
-                rows = connection.execute(select(*columns).where(EventRow.seq > after, EventRow.seq <= head).order_by(EventRow.seq)).all()
+                rows = connection.execute(newer.where(EventRow.seq > after)).all()
             as_json = EventJSON(connection.dialect)
             frames = [(r[0], (r[5], r[6], r[7], r[8]), sse_frame(r[0], r[1], as_json(*r[:5]))) for r in rows]
             return after, (rows[-1][0] if rows else after), frames
