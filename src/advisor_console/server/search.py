@@ -50,7 +50,6 @@ import json
 from typing import Any, Callable
 from weakref import WeakKeyDictionary
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import JSON, Integer, Text, cast, column, event, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
@@ -60,6 +59,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
+from .. import jsontext
 from ..domain.models import Product
 from .tables import ProductRow
 
@@ -251,15 +251,6 @@ def product_query(
     return stmt.order_by(key).limit(limit)
 
 
-def _loads(raw: str) -> Any:
-    """A JSON column's text as its value: orjson, or json for what orjson refuses and json
-    reads (NaN, Infinity, a lone surrogate)."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
-
-
 def _product(row: Any, loads: Callable[[str], Any]) -> Product:
     """A row of `_PAGE_COLUMNS` as a `Product`, its JSON columns read by `loads`."""
     values = list(row)
@@ -289,7 +280,7 @@ def products(session: Session, stmt: Select[Any]) -> list[Product]:
     out: list[Product] = []
     for row in rows:
         try:
-            out.append(_product(row, _loads))
+            out.append(_product(row, jsontext.loads))
         except ValidationError:
             # orjson reads JSON as json does but for an integer beyond 64 bits, which it
             # reads as a float: the same value once validated into a float field, refused
