@@ -1,11 +1,18 @@
-"""What the benchmark modules share: percentiles, result rows, the table, machine facts."""
+"""What the benchmark modules share: percentiles, result rows, the table, machine facts, the
+server in its own process."""
 
 from __future__ import annotations
 
 import os
 import platform
+import signal
 import sqlite3
+import subprocess
 import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any
 
@@ -68,7 +75,6 @@ def suite_main(prog: str, description: str, run, results, root, argv=None, parts
     `--backend NAME` (when it has `backends`), the table, where the JSON went. Both are
     repeatable; without them every part runs, on every backend."""
     import argparse
-    import time as _time
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run")
@@ -78,8 +84,49 @@ def suite_main(prog: str, description: str, run, results, root, argv=None, parts
         parser.add_argument("--backend", choices=backends, action="append", help="on this database only (repeatable); default: every one")
     args = parser.parse_args(argv)
     narrow = {k: v for k, v in (("only", getattr(args, "only", None)), ("backends", getattr(args, "backend", None))) if v}
-    started = _time.perf_counter()
+    started = time.perf_counter()
     rows = run(quick=args.quick, **narrow)
     print(format_table(rows))
-    print(f"\n{'quick' if args.quick else 'full'} run in {_time.perf_counter() - started:.0f} s; JSON in {results.relative_to(root.parent)}")
+    print(f"\n{'quick' if args.quick else 'full'} run in {time.perf_counter() - started:.0f} s; JSON in {results.relative_to(root.parent)}")
     return 0
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    proc: subprocess.Popen[str]
+    log_path: Path
+
+    @classmethod
+    def start(cls, database_url: str, tmp: Path, timeout: float = 60.0) -> ServerProcess:
+        log_path = tmp / "server.log"
+        script = Path(sys.executable).with_name("advisor-console")
+        argv = ["serve", "--host", "127.0.0.1", "--port", "0", "--database-url", database_url, "--log-level", "warning"]
+        cmd = [str(script), *argv] if script.exists() else [sys.executable, "-c", "import sys; from advisor_console.workstation import main; sys.argv[0] = 'advisor-console'; main()", *argv]
+        with open(log_path, "w") as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+        found: list[str] = []
+
+        def read() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if "listening on" in line and not found:
+                    found.append(line.rsplit(" ", 1)[-1].strip())
+
+        threading.Thread(target=read, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not found:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"the server did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.02)
+        return cls(url=found[0], proc=proc, log_path=log_path)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)

@@ -68,7 +68,6 @@ Setting (built once per database, in a temporary directory removed afterwards)
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -76,17 +75,14 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from benchmarks.common import _p, _row, format_table, machine, suite_main
+from benchmarks.common import ServerProcess, _p, _row, machine, suite_main
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "server.json"
@@ -186,50 +182,6 @@ def seed_database(url: str, scale: dict[str, Any]) -> float:
     finally:
         engine.dispose()
     return time.perf_counter() - t
-
-
-# ---- the server in its own process --------------------------------------------------------
-
-
-@dataclass
-class ServerProcess:
-    url: str
-    proc: subprocess.Popen[str]
-    log_path: Path
-
-    @classmethod
-    def start(cls, database_url: str, tmp: Path, timeout: float = 60.0) -> ServerProcess:
-        log_path = tmp / "server.log"
-        script = Path(sys.executable).with_name("advisor-console")
-        argv = ["serve", "--host", "127.0.0.1", "--port", "0", "--database-url", database_url, "--log-level", "warning"]
-        cmd = [str(script), *argv] if script.exists() else [sys.executable, "-c", "import sys; from advisor_console.workstation import main; sys.argv[0] = 'advisor-console'; main()", *argv]
-        with open(log_path, "w") as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
-        found: list[str] = []
-
-        def read() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if "listening on" in line and not found:
-                    found.append(line.rsplit(" ", 1)[-1].strip())
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not found:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"the server did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.02)
-        return cls(url=found[0], proc=proc, log_path=log_path)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 def _tokens(server_url: str, username: str, count: int) -> list[str]:

@@ -10,7 +10,8 @@ Setting (built once per run, in a temporary directory that is removed afterwards
   through the server's own write path (`services.run_write` with `services.inbound` for
   the client's messages, `services.post_message` for the advisor's replies, notes and
   product cards), so each one is also an event in the log.
-- The real server (`start_in_thread(create_app(url))`) on a loopback port in this process.
+- The real server in its own process (`advisor-console serve --port 0` on loopback), as
+  for an advisor: the workstation's process does the workstation's work alone.
 - The demo account `advisor` (Tokyo) signs in; a real `Workspace` syncs once (catch-up
   then the live stream) into a local cache, exactly as the workstation does, and stops.
   Every measurement below starts from that cache.
@@ -58,7 +59,6 @@ Setting (built once per run, in a temporary directory that is removed afterwards
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import fcntl
@@ -80,7 +80,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.common import _p, _row, format_table, suite_main
+from benchmarks.common import ServerProcess, _p, _row, suite_main
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "tui.json"
@@ -245,9 +245,7 @@ async def _sync_once(server_url: str, token: str, root: Path, timeout: float = 1
 def build(scale: dict[str, int], log: Callable[[str], None]) -> Setting:
     from advisor_console.client.api import login
     from advisor_console.demo.seed import seed
-    from advisor_console.server.app import create_app
     from advisor_console.server.db import make_engine, migrate
-    from advisor_console.server.runner import start_in_thread
 
     tmp = Path(tempfile.mkdtemp(prefix="ac-bench-tui-"))
     env = _isolated_env(tmp)
@@ -266,7 +264,7 @@ def build(scale: dict[str, int], log: Callable[[str], None]) -> Setting:
     big_id, small_id = _add_thread(url, scale["thread"])
     timings["thread_s"] = time.perf_counter() - t
     log(f"database: seeded in {timings['seed_s']:.1f} s, {scale['thread']} messages added in {timings['thread_s']:.1f} s")
-    server = start_in_thread(create_app(url, run_migrations=False))
+    server = ServerProcess.start(url, tmp)
     try:
         token = login(server.url, "advisor", PASSWORD).token
         root = tmp / "client"
@@ -562,7 +560,7 @@ async def _latencies(setting: Setting, scale: dict[str, int], log: Callable[[str
     app = _latency_app_class()(ws, Settings())
     samples: dict[str, list[float]] = {"move": [], "open": [], "echo": [], "search": [], "tab": []}
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE):
             screen = app.screen
             queue = screen.queue
             await _wait(lambda: ws.state.connection == "live", what="the live stream")

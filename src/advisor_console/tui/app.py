@@ -13,7 +13,8 @@
   thousands of objects) is moved out of the garbage collector's sight (`gc.freeze`), so
   a full collection no longer walks it: those took 40-90 ms, mid-keystroke, at scale;
   the collector itself (off since the command started, see workstation.py) is turned back on
-  after the first frame, with sync.
+  after the first frame, with sync; from then on its full collections wait for a pause in
+  the typing (`idle_gc.IdleCollector`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.screen import Screen
 
 from ..config import Settings, save_setting
 from ..domain.reducer import Changes
 from .commands import ThemeCommands
+from .idle_gc import IdleCollector
 from .messages import StateChanged, merge_changes
 from .screens.workspace import WorkspaceScreen
 from .themes import DEFAULT_THEME, load_themes
@@ -61,6 +63,7 @@ class AdvisorApp(App[None]):
         self._theme_ready = False
         self.theme_errors: list[str] = []
         self.first_frame_seconds: float | None = None  # set in on_ready (also logged)
+        self.collector = IdleCollector()
         self._install_themes()
         self.sub_title = f"{workspace.me.name} · {workspace.me.hub}"
 
@@ -79,6 +82,14 @@ class AdvisorApp(App[None]):
         # Before the app runs: the stylesheet is parsed once, with this theme's variables
         # (set from on_mount, every rule was parsed and applied again before the first frame).
         self.theme = wanted
+
+    @property
+    def current_theme(self):  # noqa: ANN201 - textual.theme.Theme
+        # Asked for every line Textual draws (its ANSI theme, for tints): Textual's own
+        # answer copies the dict of themes twice per ask. `theme` is always a registered
+        # name (validated when set).
+        theme = self._registered_themes.get(self.theme)
+        return theme if theme is not None else super().current_theme
 
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and theme != self.settings.theme:
@@ -133,6 +144,8 @@ class AdvisorApp(App[None]):
 
     def _start_sync(self) -> None:
         gc.enable()  # off from the start of the `advisor-console` command (see workstation.py)
+        self.collector.install()
+        self.set_interval(0.25, self.collector.tick, name="idle-gc")
         if not any(worker.group == "sync" for worker in self.workers):
             self.run_worker(self.workspace.start(), group="sync", exit_on_error=False, name="sync")
 
@@ -141,7 +154,13 @@ class AdvisorApp(App[None]):
         self.first_frame_seconds = now - self._created
         self.log.info(f"first frame after {self.first_frame_seconds:.3f} s (app created), {now - _STARTED:.3f} s (module imported)")
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.collector.input_seen()
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        self.collector.uninstall()
         try:
             await self.workspace.stop()
         except Exception as exc:  # noqa: BLE001 - closing must not hide the real exit reason
