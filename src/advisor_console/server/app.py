@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 from contextlib import asynccontextmanager
@@ -22,9 +23,18 @@ from .channels.email import EmailConfig, EmailSender, start_smtp
 from .channels.whatsapp import WhatsAppConfig, WhatsAppSender
 from .presence import listen_postgres as listen_presence
 from .presence import postgres_notifier
+from pydantic.warnings import UnsupportedFieldAttributeWarning
+
 from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, recordings, replies, supervision, webchat, webhooks
 
 DEFAULT_TOKEN_TTL = 12 * 3600
+
+
+# FastAPI builds a body parameter's validator as Annotated[Model, Field(alias=<parameter>)]
+# when the first request comes; for a model whose schema is built lazily (domain models use
+# defer_build), pydantic warns that the alias has no effect there. It has none: FastAPI
+# reads the body by the parameter's name itself. One line per route in every server log.
+warnings.filterwarnings("ignore", message="The 'alias' attribute with value 'body'", category=UnsupportedFieldAttributeWarning)
 
 
 def create_app(

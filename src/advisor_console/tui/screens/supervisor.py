@@ -35,6 +35,7 @@ from ..safe import safe_line
 from ..widgets.header import AdvisorHeader
 from ..widgets.keybar import KeyBar
 from ..widgets.thread import ThreadView
+from . import StyledOnMount
 from .prompts import ChoiceScreen, TextPromptScreen
 
 BARS = "▁▂▃▄▅▆▇"  # 1 to 7 eighths; a full cell is █
@@ -86,7 +87,7 @@ class LateList(OptionList):
     ]
 
 
-class SupervisorScreen(Screen[None]):
+class SupervisorScreen(StyledOnMount, Screen[None]):
     FOLLOWS_STATE = True  # the app posts it every StateChanged
     BINDINGS = [
         Binding("h", "cycle_hub", "Hub", id="supervisor.hub"),

@@ -37,6 +37,7 @@ from ..widgets.keybar import KeyBar
 from ..widgets.lookbook import STOCK_CHOICES, Lookbook, LookbookFilters
 from ..widgets.queue import QueueList, QueuePane
 from ..widgets.thread import ThreadView
+from . import StyledOnMount
 from .call_list import CallListScreen, Segment
 from .confirm import ConfirmScreen
 from .tryon import TryonOutcomeScreen
@@ -52,7 +53,7 @@ PRESENCE_HEARTBEAT = 15.0  # seconds between "still viewing" (the server forgets
 TYPING_QUIET = 6.0  # seconds without a keystroke before "typing" turns back to "viewing"
 
 
-class WorkspaceScreen(Screen[None]):
+class WorkspaceScreen(StyledOnMount, Screen[None]):
     # Screen.focused repaints the whole screen on every focus move (a full frame: every line
     # composed again, the screen's background drawn again). What a focus move changes
     # redraws itself: the widgets gaining and losing focus, the panes' -focus class.
