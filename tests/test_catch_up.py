@@ -174,6 +174,45 @@ async def test_a_full_page_names_the_next_and_the_reader_asks_for_it_early(live_
     assert started == [0, *(c for _, c in pages[:-1])]  # each page asked for once, from the header
 
 
+async def test_the_collector_is_paused_while_pages_are_read_and_given_back_after(live_server: LiveServer) -> None:
+    """`event_pages` keeps the cyclic collector off while the caller works on the pages (they
+    are freed by reference counting, never walked), and turns it back on at the end, when
+    the caller stops early, and on an error; if it was off already, it stays off."""
+    _grow(live_server.database_url, 2 * 300 + 10)
+    api = ApiClient(live_server.url, live_server.token("supervisor"))
+    try:
+        seen = []
+        async for _events, _cursor in sync.event_pages(api, 0, 300):
+            seen.append(gc.isenabled())
+        assert seen and not any(seen) and gc.isenabled()
+
+        pages = sync.event_pages(api, 0, 300)
+        async for _ in pages:
+            break  # the caller stops early
+        assert not gc.isenabled()
+        await pages.aclose()
+        assert gc.isenabled()
+
+        gc.disable()
+        try:
+            async for _ in sync.event_pages(api, 0, 300):
+                pass
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+        async def refused(*args: Any, **kwargs: Any) -> Any:
+            raise ApiError(503, "unavailable", "down")
+
+        api.request_bytes = refused  # type: ignore[method-assign]
+        with pytest.raises(ApiError):
+            async for _ in sync.event_pages(api, 0, 300):
+                pass
+        assert gc.isenabled()
+    finally:
+        await api.aclose()
+
+
 def test_loads_reads_what_json_reads() -> None:
     doc = {"events": [{"seq": 1, "type": "t", "at": "2026-01-01T00:00:00Z", "actor": "西園寺", "data": {"x": [1.5, None, True]}}], "last_seq": 1}
     raw = json.dumps(doc, ensure_ascii=False).encode()

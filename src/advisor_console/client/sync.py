@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ..domain import events as ev
-from .api import ApiClient, ApiError, decode_event, parse_answer
+from .api import ApiClient, ApiError, decode_event, parse_answer, paused_collector
 from .cache import LocalCache
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,12 @@ async def event_pages(api: ApiClient, after: int, limit: int = CATCH_UP_PAGE) ->
     side reads and parses page N (two processes, two cores: a long catch-up costs about
     the larger of the two sides' work rather than their sum). The header only saves time:
     the cursor always comes from the checked body, and a header that disagrees with it
-    (or none) means the next page is asked for from the body's cursor."""
+    (or none) means the next page is asked for from the body's cursor.
+
+    The collector is paused until the last page (`paused_collector`), the caller's work on
+    each page included: each page is freed by reference counting before a collection
+    would have walked it (a catch-up of 100,000 events: 1.5 s of CPU, 0.9 s without the
+    walks)."""
     ahead: dict[int, asyncio.Task[tuple[Any, bytes]]] = {}
 
     def fetch(cursor: int) -> asyncio.Task[tuple[Any, bytes]]:
@@ -127,17 +132,20 @@ async def event_pages(api: ApiClient, after: int, limit: int = CATCH_UP_PAGE) ->
     cursor = after
     ahead[cursor] = fetch(cursor)
     try:
-        while True:
-            _, raw = await ahead.pop(cursor)
-            events, last = _check_page(parse_answer(raw), cursor)
-            for stale in [k for k in ahead if k != last]:  # named by a header the body did not confirm
-                ahead.pop(stale).cancel()
-            yield events, last
-            if len(events) < limit:
-                return
-            cursor = last
-            if cursor not in ahead:
-                ahead[cursor] = fetch(cursor)
+        with paused_collector():
+            while True:
+                _, raw = await ahead.pop(cursor)
+                events, last = _check_page(parse_answer(raw), cursor)
+                raw = b""
+                for stale in [k for k in ahead if k != last]:  # named by a header the body did not confirm
+                    ahead.pop(stale).cancel()
+                yield events, last
+                if len(events) < limit:
+                    return
+                cursor = last
+                events = []  # freed before the next page arrives
+                if cursor not in ahead:
+                    ahead[cursor] = fetch(cursor)
     finally:
         for task in ahead.values():
             task.cancel()
