@@ -17,6 +17,7 @@ already built, measured and drawn instead of doing all three again for every row
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len
@@ -29,6 +30,7 @@ from textual.message import Message
 from textual.content import Content
 from textual.css.scalar import Unit
 from textual.css.styles import RulesMap
+from textual.geometry import Region, Spacing
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.visual import Padding, RenderOptions, Visual
@@ -125,6 +127,23 @@ class QueueRowStyles(Widget):
         self.stale = True
 
 
+@dataclass(frozen=True)
+class _Paint:
+    """What the lines of one repaint of the queue list share."""
+
+    scroll_y: int
+    lines: list[tuple[int, int]]
+    highlighted: int | None
+    hover: int | None
+    padding: Spacing
+    width: int
+    normal: VisualStyle
+    highlight: VisualStyle
+    hovered: VisualStyle
+    disabled: VisualStyle
+    blank: Strip
+
+
 class QueueList(OptionList):
     """The conversation rows.
 
@@ -138,10 +157,62 @@ class QueueList(OptionList):
         super().__init__(*args, **kwargs)
         # (option, style, padding, width) -> strips without the click meta (an index)
         self._kept_renders: dict[tuple[object, ...], list[Strip]] = {}
+        self._painting: _Paint | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line of a repaint asks is worked out once for the repaint (OptionList
+        # asks it per line: the line table brought up to date, the content width through
+        # the scrollbar gutter, the scroll offset, three component styles): about half of
+        # the list's drawing time, and a full repaint comes with every scrolling move.
+        self._update_lines()
+        padding = self.get_component_styles("option-list--option").padding
+        width = self.scrollable_content_region.width
+        normal = self.get_visual_style("option-list--option")
+        self._painting = _Paint(
+            scroll_y=self.scroll_offset.y,
+            lines=self._line_cache.lines,
+            highlighted=self.highlighted,
+            hover=self._mouse_hovering_over,
+            padding=padding,
+            width=width - self._get_left_gutter_width(),
+            normal=normal,
+            highlight=self.get_visual_style("option-list--option", "option-list--option-highlighted"),
+            hovered=self.get_visual_style("option-list--option", "option-list--option-hover"),
+            disabled=self.get_visual_style("option-list--option", "option-list--option-disabled"),
+            blank=Strip.blank(width, normal.rich_style),
+        )
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = None
+
+    def render_line(self, y: int) -> Strip:
+        paint = self._painting
+        if paint is None:  # outside a repaint (Textual asks for a line alone): as OptionList
+            return super().render_line(y)
+        line = paint.scroll_y + y
+        if line >= len(paint.lines):
+            return paint.blank
+        index, offset = paint.lines[line]
+        option = self.options[index]
+        if option.disabled:
+            style = paint.disabled
+        elif index == paint.highlighted:
+            style = paint.highlight
+        elif index == paint.hover:
+            style = paint.hovered
+        else:
+            style = paint.normal
+        strips = self._get_option_render(option, style)
+        return strips[offset] if offset < len(strips) else paint.blank
 
     def _get_option_render(self, option: Option, style: VisualStyle) -> list[Strip]:
-        padding = self.get_component_styles("option-list--option").padding
-        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        paint = self._painting
+        if paint is not None:
+            padding, width = paint.padding, paint.width
+        else:
+            padding = self.get_component_styles("option-list--option").padding
+            width = self.scrollable_content_region.width - self._get_left_gutter_width()
         cache_key = (option, style, padding)
         if (strips := self._option_render_cache.get(cache_key)) is not None:
             return strips
