@@ -279,3 +279,43 @@ async def test_a_tab_switch_moves_the_underline_at_once(monkeypatch: pytest.Monk
             assert app.screen.queue.tab == tab
             assert (underline.highlight_start, underline.highlight_end) == active.virtual_region.shrink(active.styles.gutter).column_span
     assert slides == []
+
+
+async def test_moving_the_highlight_repaints_only_its_rows_and_the_screen_is_right() -> None:
+    """A move of the queue's highlight repaints the row it leaves and the row it reaches
+    (not the whole list): what the terminal shows after each move, with and without
+    scrolling, is what a full repaint of the list shows."""
+    from rich.console import Console
+
+    def shown(app) -> str:  # noqa: ANN001 - every cell with its colours
+        console = Console(width=160, height=48, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False)
+        console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+        return console.export_text(styles=True)
+
+    import io
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")  # the All tab: more rows than the list shows
+        qlist = app.screen.queue.list
+        qlist.focus()
+        await pilot.pause()
+        repainted: list[object] = []
+        original = qlist.refresh
+
+        def counting(*regions: Any, **kwargs: Any) -> Any:
+            repainted.append(regions)
+            return original(*regions, **kwargs)
+
+        qlist.refresh = counting  # type: ignore[method-assign]
+        for key in ("down", "down", "up", "end", "home"):
+            repainted.clear()
+            before = qlist.scroll_offset.y
+            await pilot.press(key)
+            await pilot.pause()
+            if key == "down" and qlist.scroll_offset.y == before:
+                assert repainted and all(regions for regions in repainted), "a move without scrolling repainted the whole list"
+            partial = shown(app)
+            qlist.refresh()
+            await pilot.pause()
+            assert shown(app) == partial, f"after {key!r} the list differs from a full repaint"

@@ -27,6 +27,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.content import Content
 from textual.css.scalar import Unit
 from textual.css.styles import RulesMap
@@ -158,6 +159,21 @@ class QueueList(OptionList):
         # (option, style, padding, width) -> strips without the click meta (an index)
         self._kept_renders: dict[tuple[object, ...], list[Strip]] = {}
         self._painting: _Paint | None = None
+
+    # A move of the highlight repaints the two rows it leaves and reaches, not the whole
+    # list (a reactive with repaint=True redraws every line); a move that scrolls
+    # repaints everything anyway (ScrollView.watch_scroll_y).
+    highlighted: Reactive[int | None] = Reactive(None, repaint=False)
+
+    def watch_highlighted(self, old: int | None, new: int | None) -> None:
+        super().watch_highlighted(new)
+        for index in (old, new):
+            if index is not None and index < self.option_count:
+                try:
+                    top, height = self._index_to_line[index], self._heights[index]
+                except KeyError:
+                    continue
+                self.refresh(Region(0, top - self.scroll_offset.y, self.size.width, height))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of a repaint asks is worked out once for the repaint (OptionList
