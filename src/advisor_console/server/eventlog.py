@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import Text, cast, func, insert, select, text, type_coerce
+from sqlalchemy import Text, bindparam, cast, func, insert, select, text, type_coerce
 from sqlmodel import Session
 
 from ..domain.models import Advisor, Event
@@ -64,28 +64,31 @@ def append(
 ) -> int:
     """Append one event to the log in the session's transaction; its seq."""
     serialise_writes(session)
-    next_seq = session.info.get("next_seq")
-    if next_seq is None:
-        session.flush()
-        next_seq = (session.execute(select(func.max(EventRow.seq))).scalar() or 0) + 1
+    values = {
+        "type": type,
+        "at": at or utcnow(),
+        "actor": actor,
+        "data": data,
+        "conversation_id": conversation_id,
+        "hub": hub,
+        "assignee": assignee,
+        "prev_hub": prev_hub,
+        "prev_assignee": prev_assignee,
+    }
     # Inserted at once through Core: an event is never read back or changed in the
     # transaction that writes it, so an ORM object (validated, tracked, flushed) bought
     # nothing and cost a fifth of a client message's write.
-    session.execute(
-        insert(EventRow.__table__),  # type: ignore[attr-defined]
-        {
-            "seq": next_seq,
-            "type": type,
-            "at": at or utcnow(),
-            "actor": actor,
-            "data": data,
-            "conversation_id": conversation_id,
-            "hub": hub,
-            "assignee": assignee,
-            "prev_hub": prev_hub,
-            "prev_assignee": prev_assignee,
-        },
-    )
+    table = EventRow.__table__  # type: ignore[attr-defined]
+    next_seq = session.info.get("next_seq")
+    if next_seq is None:
+        # The transaction's first event: its seq is the log's max + 1, read by the INSERT
+        # itself (under the write lock), not by a statement of its own: one round trip
+        # fewer while the lock is held.
+        session.flush()
+        first = select(func.coalesce(func.max(table.c.seq), 0) + 1, *(bindparam(name, value, type_=table.c[name].type) for name, value in values.items()))
+        next_seq = session.execute(insert(table).from_select(["seq", *values], first).returning(table.c.seq)).scalar_one()
+    else:
+        session.execute(insert(table), {"seq": next_seq, **values})
     session.info["next_seq"] = next_seq + 1
     session.info["appended"] = True
     return next_seq
