@@ -123,10 +123,15 @@ class ServerProcess:
         return cls(url=found[0], proc=proc, log_path=log_path)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        terminate(self.proc, 15)
+
+
+def terminate(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, `grace` seconds to exit, then SIGKILL (nothing if it has exited)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -67,7 +67,6 @@ import os
 import pty
 import random
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
@@ -80,7 +79,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.common import ServerProcess, _p, _row, suite_main
+from benchmarks.common import ServerProcess, _p, _row, suite_main, terminate
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "tui.json"
@@ -422,13 +421,7 @@ class PtyChild:
         if self.proc.poll() is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        terminate(self.proc, 5)
         with contextlib.suppress(OSError):
             os.close(self.master)
         self._drain.join(2)
