@@ -27,7 +27,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.reactive import Reactive
+from textual.reactive import reactive
 from textual.content import Content
 from textual.css.scalar import Unit
 from textual.css.styles import RulesMap
@@ -163,7 +163,7 @@ class QueueList(OptionList):
     # A move of the highlight repaints the two rows it leaves and reaches, not the whole
     # list (a reactive with repaint=True redraws every line); a move that scrolls
     # repaints everything anyway (ScrollView.watch_scroll_y).
-    highlighted: Reactive[int | None] = Reactive(None, repaint=False)
+    highlighted: reactive[int | None] = reactive(None, repaint=False)  # as OptionList's, without the repaint
 
     def watch_highlighted(self, old: int | None, new: int | None) -> None:
         super().watch_highlighted(new)
