@@ -27,6 +27,7 @@ from ..format import HUB_CURRENCY, money, without_background
 from ..keys import LOOKBOOK_BINDINGS, LOOKBOOK_DETAIL_BINDINGS, LOOKBOOK_RESULT_BINDINGS
 from ..safe import safe_line
 from .product_image import ProductPicture
+from .rows import RowList, TextRow
 
 
 
@@ -119,7 +120,7 @@ def her_availability(detail: ProductDetail, hub: str | None, size: str | None) -
     return f"✗ Not in her size {size} at {hub}" + (f"; in her size at {', '.join(elsewhere)}." if elsewhere else "; her size is sold out everywhere.")
 
 
-class LookbookResults(OptionList):
+class LookbookResults(RowList):
     BINDINGS = LOOKBOOK_RESULT_BINDINGS
     COMPONENT_CLASSES = {"lookbook--name", "lookbook--dim", "lookbook--price", "lookbook--stock", "lookbook--nostock"}
 
@@ -273,7 +274,8 @@ class Lookbook(Vertical):
         results = self.query_one(LookbookResults)
         width = results.scrollable_content_region.width or 60
         styles = {name: without_background(results.get_component_rich_style(name)) for name in _ROW_STYLES}
-        results.set_options(Option(self._row(p, width, styles), id=str(i)) for i, p in enumerate(self.products))
+        console = self.app.console
+        results.set_options(Option(TextRow(self._row(p, width, styles), console), id=str(i)) for i, p in enumerate(self.products))
         if self.products:
             results.highlighted = 0
         q = self._searched or ""

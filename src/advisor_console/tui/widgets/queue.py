@@ -10,14 +10,13 @@ rebuilt by diff: when the order is unchanged only the changed rows get a new pro
 otherwise the list is refilled and the highlighted conversation stays highlighted.
 
 Each row's `Option` is kept while what it shows is the same (the same summary object,
-width, waiting time, outbox state and styles), and its prompt (`QueueRow`) keeps its
+width, waiting time, outbox state and styles), and its prompt (`rows.TextRow`) keeps its
 rendered lines: refilling the list (a tab switch, a new order) then reuses rows that are
 already built, measured and drawn instead of doing all three again for every row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len
@@ -27,14 +26,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.reactive import reactive
-from textual.content import Content
 from textual.css.scalar import Unit
-from textual.css.styles import RulesMap
-from textual.geometry import Region, Spacing
-from textual.strip import Strip
-from textual.style import Style as VisualStyle
-from textual.visual import Padding, RenderOptions, Visual
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Tab, Tabs
 from textual.widgets.option_list import Option
@@ -44,55 +36,9 @@ from ...domain.queue import SORTS, TABS, QueueView, fold, in_tab, matches, selec
 from ..format import CHANNEL_ICONS, PRIORITY_MARKS, STATUS_MARKS, TIER_MARKS, waiting, without_background
 from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS, QUEUE_SEARCH_BINDINGS
 from ..safe import safe_line
+from .rows import RowList, TextRow
 
 _TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}
-
-
-class QueueRow(Visual):
-    """A row's text, laid out once, with its rendering kept per width and style (normal,
-    highlighted…). Reads like the `Text` it was made from (`plain`, `spans`, `str()`)."""
-
-    def __init__(self, text: Text, console) -> None:  # noqa: ANN001
-        self.text = text
-        self.content = Content.from_rich_text(text, console=console)
-        self._strips: dict[tuple[int, int | None, VisualStyle], list[Strip]] = {}
-
-    def __str__(self) -> str:
-        return self.text.plain
-
-    @property
-    def plain(self) -> str:
-        return self.text.plain
-
-    @property
-    def spans(self) -> list:  # noqa: ANN201
-        return self.text.spans
-
-    def render_strips(self, width: int, height: int | None, style: VisualStyle, options: RenderOptions) -> list[Strip]:
-        if options.selection is not None or options.post_style is not None:
-            return self.content.render_strips(width, height, style, options)
-        key = (width, height, style)
-        strips = self._strips.get(key)
-        if strips is None:
-            if len(self._strips) >= 4:
-                self._strips.clear()
-            strips = self._strips[key] = self.content.render_strips(width, height, style, options)
-        return strips
-
-    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        return self.content.get_optimal_width(rules, container_width)
-
-    def get_minimal_width(self, rules: RulesMap) -> int:
-        return self.content.get_minimal_width(rules)
-
-    def get_height(self, rules: RulesMap, width: int) -> int:
-        # Rows are cut to the width, never wrapped: their height is their line count
-        # (asked for every row on every refill: no layout needed to answer it).
-        return self.lines
-
-    @property
-    def lines(self) -> int:
-        return self.text.plain.count("\n") + 1
 
 
 class QueueTabs(Tabs, can_focus=False):
@@ -128,130 +74,11 @@ class QueueRowStyles(Widget):
         self.stale = True
 
 
-@dataclass(frozen=True)
-class _Paint:
-    """What the lines of one repaint of the queue list share."""
-
-    scroll_y: int
-    lines: list[tuple[int, int]]
-    highlighted: int | None
-    hover: int | None
-    padding: Spacing
-    width: int
-    normal: VisualStyle
-    highlight: VisualStyle
-    hovered: VisualStyle
-    disabled: VisualStyle
-    blank: Strip
-
-
-class QueueList(OptionList):
-    """The conversation rows.
-
-    Renders of rows are kept across refills (a tab switch or a new order refills the list,
-    which drops OptionList's own cache): a row drawn once is not drawn again while the
-    same `Option` (the same conversation as shown, see QueuePane._option) comes back."""
+class QueueList(RowList):
+    """The conversation rows: a row drawn once is not drawn again while the same `Option`
+    (the same conversation as shown, see QueuePane._option) comes back."""
 
     BINDINGS = [*QUEUE_BINDINGS, *CONVERSATION_BINDINGS]
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        # (option, style, padding, width) -> strips without the click meta (an index)
-        self._kept_renders: dict[tuple[object, ...], list[Strip]] = {}
-        self._painting: _Paint | None = None
-
-    # A move of the highlight repaints the two rows it leaves and reaches, not the whole
-    # list (a reactive with repaint=True redraws every line); a move that scrolls
-    # repaints everything anyway (ScrollView.watch_scroll_y).
-    highlighted: reactive[int | None] = reactive(None, repaint=False)  # as OptionList's, without the repaint
-
-    def watch_highlighted(self, old: int | None, new: int | None) -> None:
-        super().watch_highlighted(new)
-        for index in (old, new):
-            if index is not None and index < self.option_count:
-                try:
-                    top, height = self._index_to_line[index], self._heights[index]
-                except KeyError:
-                    continue
-                self.refresh(Region(0, top - self.scroll_offset.y, self.size.width, height))
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # What every line of a repaint asks is worked out once for the repaint (OptionList
-        # asks it per line: the line table brought up to date, the content width through
-        # the scrollbar gutter, the scroll offset, three component styles): about half of
-        # the list's drawing time, and a full repaint comes with every scrolling move.
-        self._update_lines()
-        padding = self.get_component_styles("option-list--option").padding
-        width = self.scrollable_content_region.width
-        normal = self.get_visual_style("option-list--option")
-        self._painting = _Paint(
-            scroll_y=self.scroll_offset.y,
-            lines=self._line_cache.lines,
-            highlighted=self.highlighted,
-            hover=self._mouse_hovering_over,
-            padding=padding,
-            width=width - self._get_left_gutter_width(),
-            normal=normal,
-            highlight=self.get_visual_style("option-list--option", "option-list--option-highlighted"),
-            hovered=self.get_visual_style("option-list--option", "option-list--option-hover"),
-            disabled=self.get_visual_style("option-list--option", "option-list--option-disabled"),
-            blank=Strip.blank(width, normal.rich_style),
-        )
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._painting = None
-
-    def render_line(self, y: int) -> Strip:
-        paint = self._painting
-        if paint is None:  # outside a repaint (Textual asks for a line alone): as OptionList
-            return super().render_line(y)
-        line = paint.scroll_y + y
-        if line >= len(paint.lines):
-            return paint.blank
-        index, offset = paint.lines[line]
-        option = self.options[index]
-        if option.disabled:
-            style = paint.disabled
-        elif index == paint.highlighted:
-            style = paint.highlight
-        elif index == paint.hover:
-            style = paint.hovered
-        else:
-            style = paint.normal
-        strips = self._get_option_render(option, style)
-        return strips[offset] if offset < len(strips) else paint.blank
-
-    def _get_option_render(self, option: Option, style: VisualStyle) -> list[Strip]:
-        paint = self._painting
-        if paint is not None:
-            padding, width = paint.padding, paint.width
-        else:
-            padding = self.get_component_styles("option-list--option").padding
-            width = self.scrollable_content_region.width - self._get_left_gutter_width()
-        cache_key = (option, style, padding)
-        if (strips := self._option_render_cache.get(cache_key)) is not None:
-            return strips
-        kept_key = (option, style, padding, width)
-        plain = self._kept_renders.get(kept_key)
-        if plain is None:
-            if len(self._kept_renders) > 8000:
-                self._kept_renders.clear()
-            visual = self._get_visual(option)
-            if padding:
-                visual = Padding(visual, padding)
-            plain = [strip.extend_cell_length(width, style.rich_style) for strip in visual.to_strips(self, visual, width, None, style)]
-            self._kept_renders[kept_key] = plain
-        meta = {"option": self._option_to_index[option]}
-        strips = [strip.apply_meta(meta) for strip in plain]
-        self._option_render_cache[cache_key] = strips
-        return strips
-
-    def notify_style_update(self) -> None:
-        # The kept renders stay: they are keyed by the style they were drawn with, so a
-        # focus move (the list's tint and highlight change) and back finds both kinds
-        # already drawn; rows drawn with a theme's colours are new Options after it changes.
-        super().notify_style_update()
 
 
 class QueueSearch(Input):
@@ -470,7 +297,7 @@ class QueuePane(Vertical):
         if kept is not None and kept[0] is conv and kept[1] == shown:
             return kept[2]
         row = self._row(conv, width, wait, busy.get(conv.id), styles, unread, picked)
-        option = Option(QueueRow(row, self.app.console), id=str(conv.id))
+        option = Option(TextRow(row, self.app.console), id=str(conv.id))
         self._options[conv.id] = (conv, shown, option)
         return option
 
