@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -19,18 +21,56 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`advisor-console serve` as a child process on a fixed port."""
+    """`advisor-console serve` as a child process on a fixed port (kept across restarts).
+
+    A port from `free_port()` is free when it is asked for, not when the server binds it:
+    another test's server (the suite runs on several workers) or an outgoing connection
+    may take it in between. `start` waits for the server's own "listening on" line, so it
+    never mistakes another server on that port for its own; on a first start it then
+    moves to another free port, on a restart it tries the same port again a few times."""
 
     def __init__(self, database_url: str, port: int) -> None:
         self.database_url, self.port = database_url, port
         self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[str] | None = None
+        self._bound_once = False
 
-    def start(self) -> None:
+    def _spawn(self) -> bool:
+        """Start the child; True once it says it listens on `self.port`."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "advisor_console.cli", "serve", "--port", str(self.port), "--database-url", self.database_url, "--log-level", "error"],
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
         )
+        lines: queue.Queue[str] = queue.Queue()
+
+        def drain(out: Any) -> None:  # the first line to the queue; the rest must not fill the pipe
+            for line in out:
+                lines.put(line)
+
+        threading.Thread(target=drain, args=(self.proc.stdout,), daemon=True).start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if "listening on" in lines.get(timeout=0.1):
+                    return True
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    return False  # it could not bind (or start): it has exited
+        raise RuntimeError("the server did not say it was listening within 60 s")
+
+    def start(self) -> None:
+        for attempt in range(5):
+            if self._spawn():
+                break
+            if self._bound_once:
+                time.sleep(0.5)  # a restart: the same port, once whoever holds it lets go
+            else:
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        else:
+            raise RuntimeError(f"the server could not listen on port {self.port}")
+        self._bound_once = True
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -72,6 +73,18 @@ def test_serve_prints_url_answers_and_stops_on_sigterm(backend: str, tmp_path: P
 def test_serve_with_a_bad_database_url_says_so(tmp_path: Path) -> None:
     out = run_cli("serve", "--port", "0", "--database-url", "nosuch://x", timeout=60)
     assert out.returncode != 0 and "Cannot open the database" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.sqlite'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        out = run_cli("serve", "--port", str(port), "--database-url", url, timeout=60)
+    assert out.returncode == 2
+    assert f"Cannot listen on 127.0.0.1:{port}: Address already in use." in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def test_run_against_a_server_without_a_token_explains(tmp_path: Path) -> None:

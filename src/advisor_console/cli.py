@@ -6,6 +6,7 @@ them, so `--help` and the server do not pay for the UI and the UI starts fast.
 
 from __future__ import annotations
 
+import errno
 import gc
 import getpass
 import json
@@ -131,7 +132,12 @@ def serve(
         application = create_app(url, token_ttl_seconds=token_ttl, email=email)
     except Exception as exc:  # a bad URL or an unreachable database: say so, no traceback
         _fail(f"Cannot open the database {_redact(url)}: {type(exc).__name__}: {exc}".splitlines()[0])
-    serve_forever(application, host, port, log_level=log_level)
+    try:
+        serve_forever(application, host, port, log_level=log_level)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):  # binding: say it, no traceback
+            _fail(f"Cannot listen on {host}:{port}: {exc.strerror}.", code=2)
+        raise
 
 
 def _redact(url: str) -> str:
