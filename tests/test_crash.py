@@ -102,6 +102,7 @@ def test_client_killed_mid_send_delivers_the_rest_once(server_db: tuple[str, lis
     server = ServerProcess(db_url, free_port())
     server.start()
     live = LiveServer(server.url, db_url, accounts, server.stop)
+    first: subprocess.Popen[str] | None = None
     try:
         acc = live.account("advisor", "TYO")
         sup = live.headers("supervisor")
@@ -126,4 +127,7 @@ def test_client_killed_mid_send_delivers_the_rest_once(server_db: tuple[str, lis
         bodies = _bodies(server.url, sup, cid)
         assert bodies == [f"m-{n:04d}" for n in range(300)]
     finally:
+        if first is not None and first.poll() is None:  # a failure before the kill: no stray client
+            first.kill()
+            first.wait(10)
         server.stop()
