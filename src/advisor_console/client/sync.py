@@ -136,7 +136,7 @@ async def event_pages(api: ApiClient, after: int, limit: int = CATCH_UP_PAGE) ->
             while True:
                 _, raw = await ahead.pop(cursor)
                 events, last = _check_page(parse_answer(raw), cursor)
-                raw = b""
+                del raw  # the page's bytes, not kept while the caller works on its events
                 for stale in [k for k in ahead if k != last]:  # named by a header the body did not confirm
                     ahead.pop(stale).cancel()
                 yield events, last

@@ -9,6 +9,7 @@ from typing import Any
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 from .. import __version__
 from . import errors
@@ -23,8 +24,6 @@ from .channels.email import EmailConfig, EmailSender, start_smtp
 from .channels.whatsapp import WhatsAppConfig, WhatsAppSender
 from .presence import listen_postgres as listen_presence
 from .presence import postgres_notifier
-from pydantic.warnings import UnsupportedFieldAttributeWarning
-
 from .routes import advisors, audit, auth, catalogue, clienteling, conversations, events, inbound, presence, recordings, replies, supervision, webchat, webhooks
 
 DEFAULT_TOKEN_TTL = 12 * 3600

@@ -108,10 +108,16 @@ def _conversation(session: Session, conv_id: int) -> ConversationRow:
 
 
 def username_of(session: Session, advisor_id: int | None) -> str | None:
+    """An advisor's username (never changed once made), asked once per transaction: every
+    event written carries the assignee's name, and a query that read it already (inbound's)
+    leaves it here, in the session's `usernames`."""
     if advisor_id is None:
         return None
-    row = session.get(AdvisorRow, advisor_id)
-    return row.username if row else None
+    known = session.info.setdefault("usernames", {})
+    if advisor_id not in known:
+        row = session.get(AdvisorRow, advisor_id)
+        known[advisor_id] = row.username if row else None
+    return known[advisor_id]
 
 
 def summary(session: Session, conv: ConversationRow) -> ConversationSummary:
@@ -535,8 +541,7 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
     """A client's message from a channel: into her open conversation on that channel, or a new one."""
     check_message_size(body.body)
     now = utcnow()
-    # `assignee` is held (unused) so that the session still has the row when the event is written.
-    client, conv, assignee = _inbound_client_and_conversation(session, body)  # noqa: F841
+    client, conv = _inbound_client_and_conversation(session, body)
     created = conv is None
     if conv is None:
         conv = ConversationRow(
@@ -595,19 +600,17 @@ def _open_conversation(client_id: Any, channel: str) -> Any:
     return (ConversationRow.client_id == client_id) & (ConversationRow.channel == channel) & (ConversationRow.status != "resolved")
 
 
-def _inbound_client_and_conversation(session: Session, body: InboundIn) -> tuple[ClientRow, ConversationRow | None, AdvisorRow | None]:
-    """The client a message is from, her open conversation on its channel (the latest) and
-    its assignee.
+def _inbound_client_and_conversation(session: Session, body: InboundIn) -> tuple[ClientRow, ConversationRow | None]:
+    """The client a message is from and her open conversation on its channel (the latest).
 
-    Known by id (every channel that knows its clients): one query reads the three, instead
-    of three round trips under the log's write lock; the assignee's name (which the event
-    carries, `summary`) is then found in the session, as long as the caller holds the row
-    (the session keeps only weak references). Known by a contact: as `client_for` finds
-    her, then her conversation."""
+    Known by id (every channel that knows its clients): one query reads both and the
+    assignee's username (which the event carries: left for `username_of`), instead of three
+    round trips under the log's write lock. Known by a contact: as `client_for` finds her,
+    then her conversation."""
     channel = body.channel.value
     if body.client_id is not None:
         found = session.execute(
-            select(ClientRow, ConversationRow, AdvisorRow)
+            select(ClientRow, ConversationRow, AdvisorRow.username)
             .outerjoin(ConversationRow, _open_conversation(ClientRow.id, channel))
             .outerjoin(AdvisorRow, AdvisorRow.id == ConversationRow.assignee_id)
             .where(ClientRow.id == body.client_id)
@@ -616,10 +619,13 @@ def _inbound_client_and_conversation(session: Session, body: InboundIn) -> tuple
         ).first()
         if found is None:
             raise _unknown_client(body.client_id)
-        return found[0], found[1], found[2]
+        client, conv, assignee = found
+        if conv is not None and conv.assignee_id is not None:
+            session.info.setdefault("usernames", {})[conv.assignee_id] = assignee
+        return client, conv
     client = client_for(session, None, body.contact)
     conv = session.execute(select(ConversationRow).where(_open_conversation(client.id, channel)).order_by(ConversationRow.id.desc()).limit(1)).scalar_one_or_none()
-    return client, conv, None
+    return client, conv
 
 
 def client_for(session: Session, client_id: int | None, contact: Any) -> ClientRow:
