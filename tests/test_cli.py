@@ -151,3 +151,15 @@ def test_insecure_warns_and_an_unreachable_server_is_a_clear_error() -> None:
     assert out.returncode != 0
     assert "NOT verified" in out.stderr and "cannot be reached" in out.stderr
     assert "secret-token-value" not in out.stderr + out.stdout and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "__all__"), ("", ""), ("logfire", "logfire")])
+def test_pydantic_plugins_are_not_looked_for_unless_asked(given: str | None, seen: str) -> None:
+    """The command skips pydantic's scan of every installed distribution for plugins (a
+    start's worth of milliseconds); a value the user set is left as it is."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    code = "import os, advisor_console.workstation, pydantic.plugin._loader as p; print(repr(os.environ['PYDANTIC_DISABLE_PLUGINS']), p._plugins is None or not p._plugins)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out == [repr(seen), "True"]
