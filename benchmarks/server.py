@@ -38,7 +38,10 @@ Setting (built once per database, in a temporary directory removed afterwards)
    interpreter), signed in as the Tokyo advisors `advisor`, `yui.tanaka`, `kenji.watanabe`,
    `haruka.sato` (the server filters their streams by hub, per subscriber) and as the
    supervisor `supervisor` (sees everything); four in five subscribers are advisors.
-   Once every subscriber has its stream open, the parent posts 200 client messages a
+   Once every subscriber has its stream open, the parent warms up (1 s of posts at the
+   same rate on the same connections, whose marker the subscribers do not time: the first
+   posts of a fresh server found every path cold, the first use of each token included,
+   and waited 40-80 ms), pauses 0.5 s, then posts 200 client messages a
    second for 10 s through the real write path, `POST /api/v1/inbound` (as the
    `channel-sim` account, over 8 tokens; each POST written as raw HTTP/1.1 on a pool of 32
    keep-alive connections, `_Poster`: httpx cost this process about 9 ms of CPU per post,
@@ -123,6 +126,8 @@ TYO_ADVISORS = ("advisor", "yui.tanaka", "kenji.watanabe", "haruka.sato")
 SUBSCRIBERS_PER_TOKEN = 50
 POST_TOKENS = 8
 GRACE_S = 5.0
+WARMUP_S = 1.0
+WARMUP_PAUSE_S = 0.5
 
 Log = Callable[[str], None]
 
@@ -305,7 +310,11 @@ def measure_search_http(server_url: str, token: str, queries: list[tuple[str, st
 # ---- 2. SSE fan-out ------------------------------------------------------------------------
 
 MARK = b"bench-t="
+WARM_MARK = b"bench-w="  # warm-up posts: delivered like the others, not timed
 
+# BENCH_RAW=<prefix>: each subscriber process also writes every delivery it timed, as
+# (post number, send time, latency ms), to <prefix>-fanout-<n> (see fanout_timeline.py).
+RAW: list[tuple[int, float, float]] | None = [] if os.environ.get("BENCH_RAW") else None
 _CHILD = """
 import sys
 sys.path.insert(0, {root!r})
@@ -361,6 +370,8 @@ class _Subscriber(asyncio.Protocol):
             if n_int not in self.seen:  # the body and the conversation's preview both hold it
                 self.seen.add(n_int)
                 self.lat.append((now - float(sent)) * 1000)
+                if RAW is not None:
+                    RAW.append((n_int, float(sent), (now - float(sent)) * 1000))
                 if self.advisor and tokyo != b"1":
                     self.leaks += 1
             i = end + 1
@@ -406,6 +417,8 @@ def _subscriber_child() -> None:
             "subs": [{"advisor": s.advisor, "count": len(s.seen), "leaks": s.leaks, "status": s.status, "open": s.open} for s in subs],
         }
         Path(config["out"]).write_text(json.dumps(result))
+        if RAW is not None:
+            Path(os.environ["BENCH_RAW"] + "-" + Path(config["out"]).stem).write_text(json.dumps(RAW))
 
     asyncio.run(main())
 
@@ -480,9 +493,13 @@ class _Poster(asyncio.Protocol):
         return await self.waiter
 
 
-async def _post_all(server_url: str, tokens: list[str], targets: list[dict[str, Any]], rate: float, seconds: float, connections: int = 32) -> dict[str, Any]:
+async def _post_all(
+    server_url: str, tokens: list[str], targets: list[dict[str, Any]], rate: float, seconds: float, warmup: float = 0.0, connections: int = 32
+) -> dict[str, Any]:
     """POST /api/v1/inbound `rate` times a second for `seconds`, on a pool of keep-alive
-    connections; each body carries the marker the subscribers time."""
+    connections; each body carries the marker the subscribers time. First, `warmup`
+    seconds at the same rate on the same connections, whose bodies carry a marker the
+    subscribers do not time (`WARM_MARK`), then a pause of `WARMUP_PAUSE_S`."""
     from urllib.parse import urlsplit
 
     loop = asyncio.get_running_loop()
@@ -500,12 +517,12 @@ async def _post_all(server_url: str, tokens: list[str], targets: list[dict[str, 
     for _ in range(connections):
         idle.put_nowait(await connect())
 
-    async def post(n: int) -> None:
+    async def post(n: int, mark: str = MARK.decode()) -> None:
         target = targets[n % len(targets)]
         conn = await idle.get()
         sent = time.monotonic()
         body = json.dumps(
-            {"channel": target["channel"], "client_id": target["client_id"], "body": f"Could you hold the piece for me? bench-t={sent:.6f}/{n}/{1 if target['tokyo'] else 0};"}
+            {"channel": target["channel"], "client_id": target["client_id"], "body": f"Could you hold the piece for me? {mark}{sent:.6f}/{n}/{1 if target['tokyo'] else 0};"}
         ).encode()
         request = (
             f"POST /api/v1/inbound HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {tokens[n % len(tokens)]}\r\n"
@@ -516,9 +533,21 @@ async def _post_all(server_url: str, tokens: list[str], targets: list[dict[str, 
         except (ConnectionError, OSError):
             status = 0
             conn = await connect()
-        statuses[status] = statuses.get(status, 0) + 1
-        done_at.append(time.monotonic())
+        if mark == MARK.decode():
+            statuses[status] = statuses.get(status, 0) + 1
+            done_at.append(time.monotonic())
         idle.put_nowait(conn)
+
+    if warmup > 0:
+        start = time.monotonic()
+        warm = []
+        for n in range(int(rate * warmup)):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            warm.append(asyncio.create_task(post(n, WARM_MARK.decode())))
+        await asyncio.gather(*warm)
+        await asyncio.sleep(WARMUP_PAUSE_S)
 
     start = time.monotonic()
     tasks = []
@@ -581,7 +610,7 @@ def measure_fanout(server: ServerProcess, url: str, scale: dict[str, Any], tmp: 
         line = proc.stdout.readline().split()
         opened += int(line[1]) if len(line) == 2 else 0
     log(f"{label} fan-out: {opened}/{n_subs} streams open in {time.perf_counter() - t:.1f} s; posting {scale['rate']}/s for {scale['seconds']:.0f} s")
-    posted = asyncio.run(_post_all(server.url, post_tokens, targets, scale["rate"], scale["seconds"]))
+    posted = asyncio.run(_post_all(server.url, post_tokens, targets, scale["rate"], scale["seconds"], warmup=WARMUP_S))
     time.sleep(GRACE_S)
     lat: list[float] = []
     sub_results: list[dict[str, Any]] = []

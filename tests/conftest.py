@@ -39,6 +39,19 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     return home
 
 
+@pytest.fixture
+def thresholds() -> Iterator[tuple[int, int, int]]:
+    """The collector's thresholds as they were, given back (and the collector on) after a
+    test that changes them (advisor_console/idle_gc.py)."""
+    saved = gc.get_threshold()
+    enabled = gc.isenabled()
+    gc.enable()
+    yield saved
+    gc.set_threshold(*saved)
+    if not enabled:
+        gc.disable()
+
+
 # ---- databases ---------------------------------------------------------------------------
 
 SMALL = {"clients": 300, "products": 200, "conversations": 90}

@@ -15,6 +15,13 @@ from dataclasses import dataclass, field
 import uvicorn
 from fastapi import FastAPI
 
+from ..idle_gc import IdleCollector, collect_when_quiet
+
+# The standalone server's full collections wait for a quiet second, or this long at most
+# under constant load (the cyclic garbage of a minute of 200 posts a second is a few tens
+# of megabytes at worst; most of a request's garbage goes by reference counting).
+SERVER_FULL_COLLECTION_AT_LEAST_EVERY = 60.0
+
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -98,6 +105,17 @@ def serve_forever(app: FastAPI, host: str, port: int, log_level: str = "info") -
     # server: the embedded one shares the workstation's process, which freezes its own.
     gc.collect()
     gc.freeze()
+    # What comes after (the open streams, the state of their connections) is walked by each
+    # full collection: 22-27 ms, every stream late by as much, about two seconds into a
+    # burst and then every ~15 s. Those wait for a quiet moment (idle_gc.py).
+    collector = IdleCollector(longest=SERVER_FULL_COLLECTION_AT_LEAST_EVERY)
+    collector.install()
+    stop = threading.Event()
+    threading.Thread(target=collect_when_quiet, args=(collector, stop), name="advisor-console-gc", daemon=True).start()
     print(f"Advisor Console server listening on http://{real_host}:{real_port}", flush=True)
     server = _Server(_config(app, log_level))
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        stop.set()
+        collector.uninstall()

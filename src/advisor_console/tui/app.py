@@ -14,7 +14,7 @@
   a full collection no longer walks it: those took 40-90 ms, mid-keystroke, at scale;
   the collector itself (off since the command started, see workstation.py) is turned back on
   after the first frame, with sync; from then on its full collections wait for a pause in
-  the typing (`idle_gc.IdleCollector`).
+  the typing (`advisor_console.idle_gc.IdleCollector`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from textual.screen import Screen
 from ..config import Settings, save_setting
 from ..domain.reducer import Changes
 from .commands import ThemeCommands
-from .idle_gc import IdleCollector
+from ..idle_gc import IdleCollector
 from .messages import StateChanged, merge_changes
 from .screens.workspace import WorkspaceScreen
 from .themes import DEFAULT_THEME, load_themes
@@ -167,7 +167,7 @@ class AdvisorApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
-            self.collector.input_seen()
+            self.collector.activity_seen()
         await super().on_event(event)
 
     async def on_unmount(self) -> None:
