@@ -319,3 +319,27 @@ async def test_moving_the_highlight_repaints_only_its_rows_and_the_screen_is_rig
             qlist.refresh()
             await pilot.pause()
             assert shown(app) == partial, f"after {key!r} the list differs from a full repaint"
+
+
+async def test_queue_rows_are_made_as_they_come_on_screen() -> None:
+    """A refill of the queue makes the rows on screen, not the hundreds below them: those
+    are made when scrolled to (or read), and then show what they would have shown."""
+    app = make_app()
+    async with app.run_test(size=(120, 14)) as pilot:  # a short list: rows below it
+        await pilot.press("3")  # the All tab: more rows than the list shows
+        await pilot.pause()
+        qlist = app.screen.queue.list
+        rows = [qlist.get_option_at_index(i).prompt for i in range(qlist.option_count)]
+        assert len(rows) * 2 > qlist.size.height  # more than fit
+        made = [row._make is None for row in rows]
+        top = qlist.scroll_offset.y // 2
+        on_screen = range(top, min(len(rows), top + qlist.size.height // 2))
+        assert all(made[i] for i in on_screen) and not all(made)
+        last = qlist.option_count - 1
+        qlist.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert rows[last]._make is None  # drawn: made
+        conv = app.screen.queue.conversations()[last]
+        assert conv.client_name.split()[0] in rows[last].plain and rows[last].lines == 2
+        assert conv.client_name.split()[0] in screen_text(app)

@@ -10,6 +10,7 @@ hub picked out); enter or `s` shares it as a product card; escape goes back, the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from rich.style import Style
 from rich.table import Table
@@ -275,7 +276,10 @@ class Lookbook(Vertical):
         width = results.scrollable_content_region.width or 60
         styles = {name: without_background(results.get_component_rich_style(name)) for name in _ROW_STYLES}
         console = self.app.console
-        results.set_options(Option(TextRow(self._row(p, width, styles), console), id=str(i)) for i, p in enumerate(self.products))
+        # Rows are made as they are drawn (a page of 50, some 20 on screen).
+        # for whom, as of now: a row made later shows what it would have shown now.
+        client, currency = self.client, self.currency
+        results.set_options(Option(TextRow(partial(self._row, p, width, styles, client, currency), console, lines=1), id=str(i)) for i, p in enumerate(self.products))
         if self.products:
             results.highlighted = 0
         q = self._searched or ""
@@ -284,12 +288,12 @@ class Lookbook(Vertical):
     def her_size(self, product: Product) -> str | None:
         return her_size_for(self.client, product.category, product.stock)
 
-    def _row(self, p: Product, width: int, styles: dict[str, Style]) -> Text:
+    def _row(self, p: Product, width: int, styles: dict[str, Style], client: Client | None, currency: str) -> Text:
         st = styles.__getitem__
-        price = price_in(p, self.currency)
+        price = price_in(p, currency)
         price_text = money(*price) if price else "—"
-        hub = self.client.hub if self.client is not None else self.workspace.me.hub
-        size = self.her_size(p)
+        hub = client.hub if client is not None else self.workspace.me.hub
+        size = her_size_for(client, p.category, p.stock)
         stock = in_stock_at(p, hub, size)
         where = f"{size} at {hub}" if size else f"at {hub}"
         tail = Text()

@@ -18,6 +18,7 @@ already built, measured and drawn instead of doing all three again for every row
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -39,6 +40,9 @@ from ..safe import safe_line
 from .rows import RowList, TextRow
 
 _TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}
+
+
+ROW_LINES = 2  # a queue row: the client and the wait, then the preview (QueuePane._row)
 
 
 class QueueTabs(Tabs, can_focus=False):
@@ -296,8 +300,8 @@ class QueuePane(Vertical):
         kept = self._options.get(conv.id)
         if kept is not None and kept[0] is conv and kept[1] == shown:
             return kept[2]
-        row = self._row(conv, width, wait, busy.get(conv.id), styles, unread, picked)
-        option = Option(TextRow(row, self.app.console), id=str(conv.id))
+        make = partial(self._row, conv, width, wait, busy.get(conv.id), styles, unread, picked)
+        option = Option(TextRow(make, self.app.console, lines=ROW_LINES), id=str(conv.id))
         self._options[conv.id] = (conv, shown, option)
         return option
 
@@ -334,7 +338,7 @@ class QueuePane(Vertical):
             preview.append(f"@{safe_line(conv.assignee)} ", st["queue--preview"])
         preview.append(safe_line(conv.preview), st["queue--preview"])
         preview.truncate(width, overflow="ellipsis", pad=True)
-        return Text("\n", no_wrap=True, end="").join([line1, preview])
+        return Text("\n", no_wrap=True, end="").join([line1, preview])  # ROW_LINES lines
 
     def refresh_rows(self, changed: set[int] | None = None, *, counts: bool = True) -> None:
         """Redraw the rows: those in `changed` only if the order is the same, else all;

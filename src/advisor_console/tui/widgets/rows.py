@@ -17,6 +17,7 @@ lookbook's results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -32,12 +33,38 @@ from textual.widgets.option_list import Option
 
 
 class TextRow(Visual):
-    """A row's text, laid out once, with its rendering kept per width and style."""
+    """A row's text, laid out once, with its rendering kept per width and style.
 
-    def __init__(self, text: Text, console) -> None:  # noqa: ANN001
-        self.text = text
-        self.content = Content.from_rich_text(text, console=console)
+    Made from the `Text`, or from a function that makes it and the row's line count: then
+    the text is made when the row is first drawn or read. A refill of a list of hundreds
+    of rows makes the few on screen (the queue's Hub tab at scale: 199 rows made at every
+    tab switch and at start, 40 on screen)."""
+
+    def __init__(self, text: Text | Callable[[], Text], console, lines: int | None = None) -> None:  # noqa: ANN001
+        if isinstance(text, Text):
+            self._text: Text | None = text
+            self._make: Callable[[], Text] | None = None
+        else:
+            if lines is None:
+                raise ValueError("a row made later needs its line count now")
+            self._text, self._make = None, text
+        self._console = console
+        self._content: Content | None = None
+        self._lines = lines
         self._strips: dict[tuple[int, int | None, VisualStyle], list[Strip]] = {}
+
+    @property
+    def text(self) -> Text:
+        if self._text is None:
+            assert self._make is not None
+            self._text, self._make = self._make(), None
+        return self._text
+
+    @property
+    def content(self) -> Content:
+        if self._content is None:
+            self._content = Content.from_rich_text(self.text, console=self._console)
+        return self._content
 
     def __str__(self) -> str:
         return self.text.plain
@@ -74,7 +101,9 @@ class TextRow(Visual):
 
     @property
     def lines(self) -> int:
-        return self.text.plain.count("\n") + 1
+        if self._lines is None:
+            self._lines = self.text.plain.count("\n") + 1
+        return self._lines
 
 
 @dataclass(frozen=True)
