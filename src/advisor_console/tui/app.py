@@ -31,8 +31,9 @@ from textual.screen import Screen
 
 from ..config import Settings, save_setting
 from ..domain.reducer import Changes
-from .commands import ThemeCommands
 from ..idle_gc import IdleCollector
+from .commands import ThemeCommands
+from .kept_css import KeptStylesheet
 from .messages import StateChanged, merge_changes
 from .screens.workspace import WorkspaceScreen
 from .themes import DEFAULT_THEME, load_themes
@@ -54,6 +55,9 @@ class AdvisorApp(App[None]):
     def __init__(self, workspace: Any, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
         self._created = time.perf_counter()
         super().__init__()
+        # Rules parsed at an earlier start are read back rather than parsed (kept_css.py);
+        # the theme's variables are set below, before anything is parsed.
+        self.stylesheet = KeptStylesheet(settings.resolved_data_dir / "css")
         self.workspace = workspace
         self.settings = settings
         # Asked before the app takes the terminal: how product pictures are drawn.
@@ -172,6 +176,8 @@ class AdvisorApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.collector.uninstall()
+        if isinstance(self.stylesheet, KeptStylesheet):  # (a stylesheet reloaded in development is not)
+            self.stylesheet.save()
         try:
             await self.workspace.stop()
         except Exception as exc:  # noqa: BLE001 - closing must not hide the real exit reason
