@@ -57,7 +57,7 @@ class AdvisorApp(App[None]):
         super().__init__()
         # Rules parsed at an earlier start are read back rather than parsed (kept_css.py);
         # the theme's variables are set below, before anything is parsed.
-        self.stylesheet = KeptStylesheet(settings.resolved_data_dir / "css")
+        self.stylesheet = KeptStylesheet(self.kept_css_folder(settings))
         self.workspace = workspace
         self.settings = settings
         # Asked before the app takes the terminal: how product pictures are drawn.
@@ -70,6 +70,10 @@ class AdvisorApp(App[None]):
         self.collector = IdleCollector()
         self._install_themes()
         self.sub_title = f"{workspace.me.name} · {workspace.me.hub}"
+
+    def kept_css_folder(self, settings: Settings) -> Path | None:
+        """Where parsed stylesheet rules are kept between starts (None: parse each time)."""
+        return settings.resolved_data_dir / "css"
 
     # ---- themes -------------------------------------------------------------------------
 

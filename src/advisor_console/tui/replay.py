@@ -9,6 +9,7 @@ to a time. Everything else works as in the workstation, read-only.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual.binding import Binding
@@ -69,6 +70,9 @@ class ReplayApp(AdvisorApp):
 
     def watch_theme(self, theme: str) -> None:
         """A replay writes nothing: the theme is not remembered."""
+
+    def kept_css_folder(self, settings: Settings) -> Path | None:
+        return None  # nor are parsed stylesheet rules
 
     def get_default_screen(self) -> Screen:
         return WorkspaceScreen(self.workspace, bars=(ReplayBar(self.player),))
