@@ -56,9 +56,9 @@ class QueueTabs(Tabs, can_focus=False):
 
 
 class QueueRowStyles(Widget):
-    """Carries the rows' colours (component classes), never shown; one for the list
-    without the focus, one (`-focused`) with it. On the list itself they were restyled
-    (one virtual node each) on every focus move into or out of the queue."""
+    """Carries the rows' colours (component classes), never shown. On the list itself
+    they were restyled (one virtual node each) on every focus move into or out of the
+    queue; the list looks the same with the focus or without, but for its highlight."""
 
     DEFAULT_CSS = """
     QueueRowStyles { display: none; }
@@ -109,16 +109,13 @@ class QueuePane(Vertical):
         self._width = 0
         # conversation id -> (the summary it was drawn from, (width, wait, outbox state), option)
         self._options: dict[int, tuple[ConversationSummary, tuple[object, ...], Option]] = {}
-        self._options_of = {False: self._options, True: {}}  # without / with the focus
-        self._styles: dict[str, Style] = {}
-        self._styles_of: dict[bool, dict[str, Style]] = {}  # without / with the focus
+        self._styles: dict[str, Style] | None = None
 
     def compose(self) -> ComposeResult:
         yield QueueTabs(*(Tab(_TAB_LABELS[t], id=f"tab-{t}") for t in TABS), id="queue-tabs", active=f"tab-{self.view.tab}")
         yield QueueSearch(placeholder="/ search clients", id="queue-search")
         yield QueueList(id="queue-list")
         yield QueueRowStyles(id="queue-row-styles")
-        yield QueueRowStyles(id="queue-row-styles-focused", classes="-focused")
 
     @property
     def list(self) -> QueueList:
@@ -275,20 +272,15 @@ class QueuePane(Vertical):
     # ---- rows ----------------------------------------------------------------------
 
     def _row_styles(self) -> dict[str, Style]:
-        """The row styles of the current theme, on the list as it is now (with the focus or
-        without); new styles drop the kept rows."""
-        focused = self.list.has_focus
-        carrier = self.query_one("#queue-row-styles-focused" if focused else "#queue-row-styles", QueueRowStyles)
-        # The rows are kept per state too: a focus move and back rebuilds none.
-        self._options = self._options_of[focused]
-        styles = self._styles_of.get(focused)
+        """The row styles of the current theme; new styles drop the kept rows."""
+        carrier = self.query_one("#queue-row-styles", QueueRowStyles)
+        styles = self._styles
         if styles is None or carrier.stale:
             carrier.stale = False
             styles = {name: without_background(carrier.get_component_rich_style(name)) for name in QueueRowStyles.COMPONENT_CLASSES}
-            if styles != self._styles_of.get(focused):
-                self._styles_of[focused] = styles
+            if styles != self._styles:
+                self._styles = styles
                 self._options.clear()
-        self._styles = styles
         return styles
 
     def _option(self, conv: ConversationSummary, width: int, now: datetime, busy: dict[int, bool], styles: dict[str, Style]) -> Option:
@@ -374,9 +366,8 @@ class QueuePane(Vertical):
             self._ids = ids
         if len(self._options) > len(self.workspace.state.conversations) + 64:
             known = self.workspace.state.conversations
-            for options in self._options_of.values():
-                for cid in [cid for cid in options if cid not in known]:
-                    del options[cid]
+            for cid in [cid for cid in self._options if cid not in known]:
+                del self._options[cid]
         if counts:
             self._update_tab_labels()
 
