@@ -133,3 +133,22 @@ def test_parse_when_refuses_with_a_sentence(typed: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_when(typed, NOW, "TYO")
     assert str(err.value).endswith(".")
+
+
+def test_message_times_in_the_hub_zone_today_and_other_days() -> None:
+    """A message time shows as "09:12" on the hub's today and "21 Nov 09:12" on another day
+    (the hub's day, not UTC's), the same one at a time as a thread's at once."""
+    from datetime import datetime, timezone
+
+    from advisor_console.tui.format import local_time, local_times
+
+    now = datetime(2026, 11, 23, 15, 30, tzinfo=timezone.utc)  # 00:30 on the 24th in Tokyo
+    shown = local_times("TYO", now)
+    cases = {
+        datetime(2026, 11, 23, 15, 5, tzinfo=timezone.utc): "00:05",  # the 24th in Tokyo: today
+        datetime(2026, 11, 23, 14, 59, tzinfo=timezone.utc): "23 Nov 23:59",
+        datetime(2026, 1, 2, 0, 7): "02 Jan 09:07",  # naive: UTC
+    }
+    for when, text in cases.items():
+        assert shown(when) == text == local_time(when, "TYO", now)
+    assert local_time(datetime(2026, 11, 23, 14, 59, tzinfo=timezone.utc), "FLR", now) == "15:59"

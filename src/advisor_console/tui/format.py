@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time as dtime, timedelta, timezone
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..domain.models import HUB_CURRENCY, HUBS  # noqa: F401 - HUB_CURRENCY is re-exported for the widgets
@@ -78,13 +79,27 @@ def money(amount: float, currency: str) -> str:
     return f"{symbol}{amount:,.2f}"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def local_times(hub: str, now: datetime) -> Callable[[datetime], str]:
+    """`local_time` for many times at once (a thread's messages): the zone and today are
+    worked out once, and the text is put together without strftime."""
+    zone = hub_zone(hub)
+    today = aware(now).astimezone(zone).date()
+
+    def shown(dt: datetime) -> str:
+        local = aware(dt).astimezone(zone)
+        if local.date() == today:
+            return f"{local.hour:02d}:{local.minute:02d}"
+        return f"{local.day:02d} {_MONTHS[local.month - 1]} {local.hour:02d}:{local.minute:02d}"
+
+    return shown
+
+
 def local_time(dt: datetime, hub: str, now: datetime) -> str:
     """A message time in the advisor's hub zone: "09:12", or "21 Nov 09:12" on another day."""
-    zone = hub_zone(hub)
-    local = aware(dt).astimezone(zone)
-    if local.date() == aware(now).astimezone(zone).date():
-        return local.strftime("%H:%M")
-    return local.strftime("%d %b %H:%M")
+    return local_times(hub, now)(dt)
 
 
 def without_background(style: "Style") -> "Style":

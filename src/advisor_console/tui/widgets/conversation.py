@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from ...domain.models import ConversationSummary
 from ...domain.reducer import WorkspaceState
-from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, local_time
+from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, hub_zone, local_times
 from ..safe import safe_line
 from .composer import Composer
 from .thread import Block, ThreadView, cards_of
@@ -51,7 +51,8 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
     then what is still in the outbox. Call notes show as internal notes with their outcome."""
     names = {u: a.name for u, a in state.advisors.items()}
     blocks: list[Block] = []
-    today = aware(now).date()
+    today = aware(now).astimezone(hub_zone(me_hub)).date()  # a time shows a date on other days, in her hub
+    shown_at = local_times(me_hub, now)
     for m in state.threads.get(conversation_id, []):
         kind = m.kind.value
         author = client_name if kind == "inbound" else names.get(m.author, m.author)
@@ -70,7 +71,7 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
             quote = _quote_of(m.attachments, names, client_name)
             # Delivery as the channel reports it (a channel without receipts stays "sent": no mark).
             status = f"delivery:{m.delivery}:{m.delivery_error or ''}" if kind == "reply" and m.delivery in ("pending", "delivered", "read", "failed") else ""
-            block = Block(key=f"m{m.id}:{m.delivery}", kind=kind, author=author, time=local_time(m.at, me_hub, now), body=body, cards=cards_of(m.attachments), quote=quote, status=status)
+            block = Block(key=f"m{m.id}:{m.delivery}", kind=kind, author=author, time=shown_at(m.at), body=body, cards=cards_of(m.attachments), quote=quote, status=status)
             if memo is not None:
                 if len(memo) > 50_000:
                     memo.clear()
@@ -82,7 +83,7 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
         except ValueError:
             continue
         author = names.get(str(item.get("author")), str(item.get("author")))
-        status = f"scheduled for {local_time(at, me_hub, now)}"
+        status = f"scheduled for {shown_at(at)}"
         blocks.append(Block(key=f"s{sid}", kind="reply", author=author, time="later", body=str(item.get("body", "")), cards=cards_of(item.get("attachments") or []), status=status))
     for p in state.pending_for(conversation_id):
         if p.op != "message":
