@@ -343,3 +343,40 @@ async def test_queue_rows_are_made_as_they_come_on_screen() -> None:
         conv = app.screen.queue.conversations()[last]
         assert conv.client_name.split()[0] in rows[last].plain and rows[last].lines == 2
         assert conv.client_name.split()[0] in screen_text(app)
+
+
+def test_a_list_row_draws_the_cells_content_would() -> None:
+    """TextRow draws its lines with Rich: each cell has the character and the style that
+    Textual's own Content drawing gives (spans, wide characters, the base style under them,
+    the padding to the width), for one and two lines."""
+    from rich.console import Console
+    from rich.style import Style as RichStyle
+    from rich.text import Text
+    from textual.content import Content
+    from textual.style import Style
+    from textual.visual import RenderOptions
+
+    from advisor_console.tui.widgets.rows import TextRow
+
+    def cells(strips: list[Any]) -> list[list[tuple[str, Any]]]:
+        # Content also marks each cell's offset (meta, for text selection, which a list
+        # does not allow); OptionList pads each line to the width and adds the option's own.
+        padded = [strip.crop_extend(0, 40, base.rich_style) for strip in strips]
+        def look(st: Any) -> RichStyle:
+            return RichStyle(color=st.color, bgcolor=st.bgcolor, bold=st.bold, italic=st.italic, underline=st.underline)
+
+        return [[(ch, look(seg.style)) for seg in strip for ch in seg.text] for strip in padded]
+
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+    base = Style.parse("#e0e0e0 on #202020")
+    line1 = Text("✆ ", RichStyle(color="#8080ff"))
+    line1.append("Kim Seo-yeon 김서연", RichStyle(color="#ffffff", bold=True))
+    line1.append("  12m ◆", RichStyle(color="#a0a0a0", italic=True))
+    line2 = Text("  Hola, ¿tienen el cinturón en café?", RichStyle(color="#909090"))
+    for text in (line1, Text("\n").join([line1, line2])):
+        row = TextRow(text, console)
+        lazy = TextRow(lambda t=text: t, console, lines=text.plain.count("\n") + 1)
+        expected = Content.from_rich_text(text, console=console).render_strips(40, None, base, RenderOptions(None, {}))  # type: ignore[arg-type]
+        for drawn in (row._draw(40, None, base), lazy._draw(40, None, base)):
+            assert [s.cell_length for s in drawn] == [40] * len(expected)
+            assert cells(drawn) == cells(expected)

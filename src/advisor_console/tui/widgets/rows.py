@@ -95,6 +95,9 @@ class TextRow(Visual):
         base = style.rich_style
         strips = []
         for line in self.text.split("\n", allow_blank=True):  # new Text objects: ours stays as it is
+            if line.style:  # the text's own style: over the list's style, under the spans
+                line.stylize_before(line.style)
+                line.style = ""
             line.stylize_before(base)
             strips.append(Strip(list(line.render(self._console)), line.cell_len).crop_extend(0, width, base))
         if height is not None and len(strips) != height:
