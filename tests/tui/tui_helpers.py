@@ -12,7 +12,9 @@ from textual.app import App
 from textual.pilot import Pilot
 
 
-async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> None:
+    # The timeout is for a failure only (a true predicate returns at once): generous, as the
+    # suite runs four workers on two cores next to a live server and PostgreSQL.
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
