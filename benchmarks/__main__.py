@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from benchmarks import server, tui
-from benchmarks.common import format_table, machine
+from benchmarks.common import format_table, machine, stop_cleanly_on_sigterm
 
 SUITES = (("tui", tui.run), ("server", server.run))
 
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run")
     parser.add_argument("--only", choices=[name for name, _ in SUITES], help="run one suite only")
     args = parser.parse_args(argv)
+    stop_cleanly_on_sigterm()
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     seconds: dict[str, float] = {}

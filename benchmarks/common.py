@@ -70,11 +70,24 @@ def machine(pg_version: str | None = None) -> dict[str, Any]:
     }
 
 
+def stop_cleanly_on_sigterm() -> None:
+    """A SIGTERM ends the run as Ctrl-C does, through the `finally` blocks: the servers the
+    run started (in sessions of their own) are stopped and its temporary files removed,
+    instead of outliving it."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def suite_main(prog: str, description: str, run, results, root, argv=None, parts: tuple[str, ...] = (), backends: tuple[str, ...] = ()) -> int:  # noqa: ANN001
     """The command line of one suite: `--quick`, `--only PART` (when the suite has `parts`),
     `--backend NAME` (when it has `backends`), the table, where the JSON went. Both are
     repeatable; without them every part runs, on every backend."""
     import argparse
+
+    stop_cleanly_on_sigterm()
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--quick", action="store_true", help="a much smaller scale, for a smoke run")
