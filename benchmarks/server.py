@@ -517,10 +517,11 @@ async def _post_all(
     for _ in range(connections):
         idle.put_nowait(await connect())
 
-    async def post(n: int, mark: str = MARK.decode()) -> None:
+    async def post(n: int, timed: bool) -> None:
         target = targets[n % len(targets)]
         conn = await idle.get()
         sent = time.monotonic()
+        mark = (MARK if timed else WARM_MARK).decode()
         body = json.dumps(
             {"channel": target["channel"], "client_id": target["client_id"], "body": f"Could you hold the piece for me? {mark}{sent:.6f}/{n}/{1 if target['tokyo'] else 0};"}
         ).encode()
@@ -533,30 +534,27 @@ async def _post_all(
         except (ConnectionError, OSError):
             status = 0
             conn = await connect()
-        if mark == MARK.decode():
+        if timed:
             statuses[status] = statuses.get(status, 0) + 1
             done_at.append(time.monotonic())
         idle.put_nowait(conn)
 
-    if warmup > 0:
+    async def paced(count: int, timed: bool) -> float:
+        """`count` posts, `rate` a second; returns when the first was due."""
         start = time.monotonic()
-        warm = []
-        for n in range(int(rate * warmup)):
+        tasks = []
+        for n in range(count):
             delay = start + n / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            warm.append(asyncio.create_task(post(n, WARM_MARK.decode())))
-        await asyncio.gather(*warm)
-        await asyncio.sleep(WARMUP_PAUSE_S)
+            tasks.append(asyncio.create_task(post(n, timed)))
+        await asyncio.gather(*tasks)
+        return start
 
-    start = time.monotonic()
-    tasks = []
-    for n in range(total):
-        delay = start + n / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(post(n)))
-    await asyncio.gather(*tasks)
+    if warmup > 0:
+        await paced(int(rate * warmup), timed=False)
+        await asyncio.sleep(WARMUP_PAUSE_S)
+    start = await paced(total, timed=True)
     while not idle.empty():
         conn = idle.get_nowait()
         if conn.transport is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, time as dtime, timedelta, timezone
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -82,11 +82,16 @@ def money(amount: float, currency: str) -> str:
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def hub_today(hub: str, now: datetime) -> date:
+    """The day it is at the hub: what a time is shown without its date on."""
+    return aware(now).astimezone(hub_zone(hub)).date()
+
+
 def local_times(hub: str, now: datetime) -> Callable[[datetime], str]:
     """`local_time` for many times at once (a thread's messages): the zone and today are
     worked out once, and the text is put together without strftime."""
     zone = hub_zone(hub)
-    today = aware(now).astimezone(zone).date()
+    today = hub_today(hub, now)
 
     def shown(dt: datetime) -> str:
         local = aware(dt).astimezone(zone)

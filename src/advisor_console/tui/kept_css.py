@@ -9,7 +9,8 @@ rules back instead (a pickle of the user's own, like the state snapshot: ~3 ms).
 A kept entry is found by the text parsed and where it came from, the theme's variables,
 and the versions of Textual and Python: a changed stylesheet, theme or upgrade parses
 afresh. Anything wrong with the file (missing, damaged, another format) costs a parse,
-never the start; the file is written when something new was parsed, at exit.
+never the start; a theme's file is written at exit when something new was parsed for it
+(a theme switch writes nothing).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import os
 import pickle
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,33 +38,49 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+@dataclass
+class _Kept:
+    """One theme's rules by parse key, and whether any were parsed since its file was read."""
+
+    rules: dict[str, list[RuleSet]]
+    new: bool = False
+
+
+def _theme_key(variables: dict[str, str]) -> str:
+    """Which file a theme's rules are kept in: its variables, Textual's and Python's versions."""
+    return _digest(sorted(variables.items()), textual.__version__, sys.version_info[:2], FORMAT)
+
+
 class KeptStylesheet(Stylesheet):
     """A Textual stylesheet whose parsed rules come from `folder` when they were kept there."""
 
     def __init__(self, folder: Path | None, *, variables: dict[str, str] | None = None) -> None:
         self._folder = folder
-        self._kept: dict[str, list[RuleSet]] | None = None  # read on first parse, per theme
-        self._kept_theme = ""
-        self._new = False
+        # by theme key: a theme's file is read when it first parses, written by save() (at exit)
+        self._kept: dict[str, _Kept] = {}
         super().__init__(variables=variables)
-        self._theme = _digest(sorted((variables or {}).items()), textual.__version__, sys.version_info[:2], FORMAT)
+        self._theme = _theme_key(variables or {})
 
     def set_variables(self, variables: dict[str, str]) -> None:
         super().set_variables(variables)
-        self.save()  # what the old theme parsed, before its rules are put away
-        self._theme = _digest(sorted(variables.items()), textual.__version__, sys.version_info[:2], FORMAT)
+        self._theme = _theme_key(variables)
+
+    def _file(self, theme: str) -> Path | None:
+        return self._folder / f"rules-{theme}.pickle" if self._folder is not None else None
 
     @property
     def kept_file(self) -> Path | None:
-        return self._folder / f"rules-{self._theme}.pickle" if self._folder is not None else None
+        """The current theme's file."""
+        return self._file(self._theme)
 
-    def _kept_rules(self) -> dict[str, list[RuleSet]]:
-        if self._kept is None or self._kept_theme != self._theme:
-            self._kept, self._kept_theme, self._new = self._read(), self._theme, False
-        return self._kept
+    def _kept_rules(self) -> _Kept:
+        kept = self._kept.get(self._theme)
+        if kept is None:
+            kept = self._kept[self._theme] = _Kept(self._read(self.kept_file))
+        return kept
 
-    def _read(self) -> dict[str, list[RuleSet]]:
-        path = self.kept_file
+    @staticmethod
+    def _read(path: Path | None) -> dict[str, list[RuleSet]]:
         if path is None:
             return {}
         try:
@@ -79,24 +97,25 @@ class KeptStylesheet(Stylesheet):
     def _parse_rules(self, css: str, read_from: Any, is_default_rules: bool = False, tie_breaker: int = 0, scope: str = "") -> list[RuleSet]:
         kept = self._kept_rules()
         key = _digest(css, read_from, is_default_rules, tie_breaker, scope)
-        rules = kept.get(key)
+        rules = kept.rules.get(key)
         if rules is None:
             rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
-            if len(kept) < MAX_ENTRIES:
-                kept[key] = rules
-                self._new = True
+            if len(kept.rules) < MAX_ENTRIES:
+                kept.rules[key] = rules
+                kept.new = True
         return rules
 
     def save(self) -> None:
-        """Write what was parsed since the file was read, if anything was."""
-        path = self.kept_file
-        if path is None or not self._new or self._kept is None or self._kept_theme != self._theme:
-            return
-        self._new = False
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-            partial.write_bytes(pickle.dumps(self._kept, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(partial, path)
-        except Exception as exc:  # noqa: BLE001 - the next start parses again, that is all
-            log.warning("could not keep the parsed stylesheet: %s", exc)
+        """Write each theme's rules that were parsed since its file was read, if any were."""
+        for theme, kept in self._kept.items():
+            path = self._file(theme)
+            if path is None or not kept.new:
+                continue
+            kept.new = False
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+                partial.write_bytes(pickle.dumps(kept.rules, protocol=pickle.HIGHEST_PROTOCOL))
+                os.replace(partial, path)
+            except Exception as exc:  # noqa: BLE001 - the next start parses again, that is all
+                log.warning("could not keep the parsed stylesheet: %s", exc)

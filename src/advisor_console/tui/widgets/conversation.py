@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from ...domain.models import ConversationSummary
 from ...domain.reducer import WorkspaceState
-from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, hub_zone, local_times
+from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, hub_today, local_times
 from ..safe import safe_line
 from .composer import Composer
 from .thread import Block, ThreadView, cards_of
@@ -51,7 +51,7 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
     then what is still in the outbox. Call notes show as internal notes with their outcome."""
     names = {u: a.name for u, a in state.advisors.items()}
     blocks: list[Block] = []
-    today = aware(now).astimezone(hub_zone(me_hub)).date()  # a time shows a date on other days, in her hub
+    today = hub_today(me_hub, now)  # a block's time shows a date on other days than this
     shown_at = local_times(me_hub, now)
     for m in state.threads.get(conversation_id, []):
         kind = m.kind.value

@@ -276,17 +276,14 @@ class Lookbook(Vertical):
         width = results.scrollable_content_region.width or 60
         styles = {name: without_background(results.get_component_rich_style(name)) for name in _ROW_STYLES}
         console = self.app.console
-        # Rows are made as they are drawn (a page of 50, some 20 on screen).
-        # for whom, as of now: a row made later shows what it would have shown now.
+        # Rows are made as they are drawn (a page of 50, some 20 on screen), for the client
+        # and currency of now: a row made later shows what it would have shown now.
         client, currency = self.client, self.currency
         results.set_options(Option(TextRow(partial(self._row, p, width, styles, client, currency), console, lines=1), id=str(i)) for i, p in enumerate(self.products))
         if self.products:
             results.highlighted = 0
         q = self._searched or ""
         self._status(f"{len(self.products)} pieces" + (f" for “{safe_line(q)}”" if q else "") + f" · prices in {self.currency}")
-
-    def her_size(self, product: Product) -> str | None:
-        return her_size_for(self.client, product.category, product.stock)
 
     def _row(self, p: Product, width: int, styles: dict[str, Style], client: Client | None, currency: str) -> Text:
         st = styles.__getitem__
