@@ -16,6 +16,8 @@ Setting (built once per run, in a temporary directory that is removed afterwards
   then the live stream) into a local cache, exactly as the workstation does, and stops.
   Every measurement below starts from that cache.
 
+The workstation's modules are compiled to bytecode first, as an installed package's are.
+
 1. Startup to the first frame with data. Each start is a fresh `python -c` process on a
    pseudo-terminal of 160x48 (TERM=xterm-256color). The workstation starts through the
    real command, `advisor-console` with ADVISOR_CONSOLE_SERVER/_TOKEN/_DATA_DIR set
@@ -241,11 +243,24 @@ async def _sync_once(server_url: str, token: str, root: Path, timeout: float = 1
         ws.cache.close()
 
 
+def _compile_package() -> None:
+    """Bytecode for the workstation's modules, as an installed package has (pip compiles a
+    wheel's modules when it installs them). From an editable checkout with
+    PYTHONDONTWRITEBYTECODE set (this project's machine sets it), each measured start would
+    otherwise compile every module from source: a start measured at 2.28x instead of 1.99x."""
+    import compileall
+
+    import advisor_console
+
+    compileall.compile_dir(str(Path(advisor_console.__file__).parent), quiet=1)
+
+
 def build(scale: dict[str, int], log: Callable[[str], None]) -> Setting:
     from advisor_console.client.api import login
     from advisor_console.demo.seed import seed
     from advisor_console.server.db import make_engine, migrate
 
+    _compile_package()
     tmp = Path(tempfile.mkdtemp(prefix="ac-bench-tui-"))
     env = _isolated_env(tmp)
     os.environ.update(env)  # this process too: Settings() and themes must not see the user's files
