@@ -13,7 +13,7 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 from .. import __version__
 from . import errors
-from .db import is_sqlite, make_engine, migrate, normalise_url, writer
+from .db import is_local_postgres, is_sqlite, make_engine, migrate, normalise_url, writer
 from .deps import ServerState
 from .eventlog import EventBus, LogTail, listen_postgres
 from .fanout import DirectSend
@@ -53,8 +53,14 @@ def create_app(
     bus = EventBus()
     bus.install(engine)
     state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine))
-    if is_sqlite(url):  # the event loop's own writes (deps.run_write), sharing the process's write lock
+    # The event loop's own writes (deps.run_write): on SQLite sharing the process's write lock;
+    # on PostgreSQL only when the server is on this machine (the loop waits out its round trips).
+    loop_engine = None
+    if is_sqlite(url):
         loop_engine = make_engine(url, nowait=True, write_lock=engine.sqlite_write_lock)  # type: ignore[attr-defined]
+    elif is_local_postgres(url):
+        loop_engine = make_engine(url, nowait=True)
+    if loop_engine is not None:
         bus.install(loop_engine)
         state.loop_write_engine = writer(loop_engine)
     state.whatsapp = whatsapp or WhatsAppConfig.from_env()

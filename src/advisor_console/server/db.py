@@ -72,8 +72,8 @@ class WouldWait(Exception):
 
 
 def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False, write_lock: threading.Lock | None = None) -> Engine:
-    """An engine on `url`. SQLite only: with `nowait`, one connection whose write transactions
-    never wait (`WouldWait` instead: for the event loop's own writes, deps.run_write);
+    """An engine on `url`. With `nowait`, one connection whose write transactions never wait
+    (`WouldWait` instead: for the event loop's own writes, deps.run_write); SQLite only:
     `write_lock` shares this process's write lock with the engine it came from."""
     url = normalise_url(url)
     if is_sqlite(url):
@@ -129,7 +129,67 @@ def make_engine(url: str, *, pool_size: int = 20, nowait: bool = False, write_lo
                 conn.exec_driver_sql("BEGIN")
 
         return engine
+    if nowait:
+        return _postgres_nowait_engine(url)
     return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+# How long the event loop's PostgreSQL connection may wait for a row lock before giving up
+# (`WouldWait`): every writer takes the log's advisory lock first, and the loop only tries
+# it (eventlog.serialise_writes), so a wait here means a write that skipped it.
+LOOP_LOCK_TIMEOUT_MS = 50
+
+
+# The log's write lock (eventlog.serialise_writes): a transaction-scoped advisory lock.
+PG_LOG_LOCK_KEY = 7_261_354
+
+
+def _postgres_nowait_engine(url: str) -> Engine:
+    """PostgreSQL's engine for the event loop's writes (every transaction on it is a write
+    to the log). One connection; never pinged on checkout (a dead connection fails the
+    write, which then runs in a thread on the pinged engine); a short lock timeout. Each
+    transaction begins by trying the log's write lock in the same round trip as its BEGIN
+    (the driver, left in autocommit, sends no BEGIN of its own; its commit and rollback
+    still end the transaction): `WouldWait` when another transaction holds it. Option
+    `nowait` tells eventlog.serialise_writes the lock is held."""
+    engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0, connect_args={"connect_timeout": 2})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {LOOP_LOCK_TIMEOUT_MS}")
+        dbapi_conn.commit()
+        dbapi_conn.autocommit = True
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        with conn.connection.dbapi_connection.cursor() as cur:
+            cur.execute(f"BEGIN; SELECT pg_try_advisory_xact_lock({PG_LOG_LOCK_KEY})")  # no parameters: one simple query
+            cur.nextset()
+            row = cur.fetchone()
+        if not (row and row[0]):
+            conn.connection.dbapi_connection.rollback()
+            raise WouldWait("another transaction holds the log's write lock")
+
+    return engine.execution_options(nowait=True)
+
+
+def is_local_postgres(url: str) -> bool:
+    """Whether the PostgreSQL server of `url` is on this machine (loopback or a Unix socket):
+    only then may the event loop wait for its round trips."""
+    parsed = make_url(normalise_url(url))
+    host = parsed.host or parsed.query.get("host") or ""
+    if isinstance(host, tuple):
+        host = host[0] if host else ""
+    return host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
+
+
+def would_wait(exc: BaseException) -> bool:
+    """Whether `exc` is a nowait engine declining to wait (nothing was written)."""
+    if isinstance(exc, WouldWait):
+        return True
+    orig = getattr(exc, "orig", None)
+    return orig is not None and type(orig).__name__ == "LockNotAvailable"
 
 
 def checkpoint(engine: Engine) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..domain.models import Advisor, Role
 from . import services
-from .db import WouldWait
+from .db import would_wait
 from .errors import ApiError, forbidden
 from .eventlog import EventBus, LogTail, utcnow
 from .fanout import new_registry
@@ -166,8 +166,11 @@ async def run_write(state: ServerState, op: Callable[[Session], tuple[int, dict[
     if state.loop_write_engine is not None:
         try:
             return services.run_write(state.loop_write_engine, op, **idempotency)
-        except (WouldWait, PoolTimeout):  # PoolTimeout: its connection is busy on another loop
+        except PoolTimeout:  # its connection is busy on another loop
             pass
+        except Exception as exc:
+            if not would_wait(exc):
+                raise
     return await run_in_threadpool(services.run_write, state.write_engine, op, **idempotency)
 
 

@@ -7,7 +7,7 @@ sequence numbers are gapless and commit order equals seq order: a reader that ha
 seq N has seen every event below N.
 
 After a commit, `EventBus.notify()` wakes the SSE streams of this process; on PostgreSQL
-a NOTIFY (sent at commit) wakes the streams of every other process too.
+a NOTIFY (delivered at commit) wakes the streams of every other process too.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import asyncio
 import bisect
 import json
 import logging
+import secrets
 import threading
 from datetime import datetime, timezone
 from typing import Any
@@ -25,12 +26,15 @@ from sqlalchemy import Text, bindparam, cast, func, insert, select, text, type_c
 from sqlmodel import Session
 
 from ..domain.models import Advisor, Event
+from .db import PG_LOG_LOCK_KEY
 from .tables import EventRow
 
 log = logging.getLogger(__name__)
 
 PG_CHANNEL = "advisor_console_events"
-_PG_LOCK_KEY = 7_261_354
+# The payload of this process's NOTIFYs: its own LISTEN ignores them (its streams were woken
+# at commit already; a second wake-up was a second read of the log's tail per write).
+PROCESS_TOKEN = secrets.token_hex(8)
 
 
 def utcnow() -> datetime:
@@ -42,10 +46,16 @@ def serialise_writes(session: Session) -> None:
 
     SQLite already holds it (BEGIN IMMEDIATE). On PostgreSQL a transaction-scoped advisory
     lock makes read-check-write sequences (claim, idempotency keys) race-free and keeps
-    seq order equal to commit order.
+    seq order equal to commit order; on the event loop's engine (option `nowait`) it is only
+    tried, with the transaction's BEGIN (db.make_engine): `WouldWait` when another
+    transaction holds it.
     """
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("event_lock"):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not session.info.get("event_lock"):
+        if bind.get_execution_options().get("nowait"):  # the event loop's engine: its BEGIN tried it
+            session.connection()  # (WouldWait when it was taken)
+        else:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOG_LOCK_KEY})
         session.info["event_lock"] = True
 
 
@@ -84,14 +94,33 @@ def append(
         # The transaction's first event: its seq is the log's max + 1, read by the INSERT
         # itself (under the write lock), not by a statement of its own: one round trip
         # fewer while the lock is held.
+        # On PostgreSQL the same statement sends the transaction's NOTIFY (delivered at
+        # commit, as one sent just before it would be): another round trip saved.
         session.flush()
-        first = select(func.coalesce(func.max(table.c.seq), 0) + 1, *(bindparam(name, value, type_=table.c[name].type) for name, value in values.items()))
-        next_seq = session.execute(insert(table).from_select(["seq", *values], first).returning(table.c.seq)).scalar_one()
+        postgres = session.get_bind().dialect.name == "postgresql"
+        next_seq = session.execute(_first_insert(postgres), values).first()[0]
+        session.info["notified"] = postgres
     else:
         session.execute(insert(table), {"seq": next_seq, **values})
     session.info["next_seq"] = next_seq + 1
     session.info["appended"] = True
     return next_seq
+
+
+_EVENT_VALUES = ("type", "at", "actor", "data", "conversation_id", "hub", "assignee", "prev_hub", "prev_assignee")
+_FIRST_INSERTS: dict[bool, Any] = {}
+
+
+def _first_insert(postgres: bool) -> Any:
+    """The INSERT of a transaction's first event (`append`), built once per dialect: its seq is
+    the log's max + 1; on PostgreSQL it also sends the NOTIFY. Parameters: `_EVENT_VALUES`."""
+    stmt = _FIRST_INSERTS.get(postgres)
+    if stmt is None:
+        table = EventRow.__table__  # type: ignore[attr-defined]
+        first = select(func.coalesce(func.max(table.c.seq), 0) + 1, *(bindparam(name, type_=table.c[name].type) for name in _EVENT_VALUES))
+        returning = [table.c.seq, func.pg_notify(PG_CHANNEL, PROCESS_TOKEN)] if postgres else [table.c.seq]
+        stmt = _FIRST_INSERTS[postgres] = insert(table).from_select(["seq", *_EVENT_VALUES], first).returning(*returning)
+    return stmt
 
 
 def to_event(row: EventRow) -> Event:
@@ -291,17 +320,17 @@ class EventBus:
                 return
             if session.info.pop("appended", False):
                 self.notify()  # on PostgreSQL, before_commit also sent a NOTIFY
-            session.info.pop("next_seq", None)
-            session.info.pop("event_lock", None)
+            for key in ("next_seq", "event_lock", "notified"):
+                session.info.pop(key, None)
 
         @sa_event.listens_for(session_class, "before_commit")
         def _before_commit(session: Session) -> None:
-            if ours(session) and session.info.get("appended") and engine.dialect.name == "postgresql":
-                session.execute(text("SELECT pg_notify(:c, '')"), {"c": PG_CHANNEL})
+            if ours(session) and session.info.get("appended") and not session.info.get("notified") and engine.dialect.name == "postgresql":
+                session.execute(text("SELECT pg_notify(:c, :p)"), {"c": PG_CHANNEL, "p": PROCESS_TOKEN})
 
         @sa_event.listens_for(session_class, "after_rollback")
         def _after_rollback(session: Session) -> None:
-            for key in ("appended", "next_seq", "event_lock"):
+            for key in ("appended", "next_seq", "event_lock", "notified"):
                 session.info.pop(key, None)
 
 
@@ -451,8 +480,9 @@ def listen_postgres(url: str, bus: EventBus, stop: threading.Event) -> threading
                     conn.execute(f"LISTEN {PG_CHANNEL}")
                     bus.notify()  # catch anything committed while we were not listening
                     while not stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            bus.notify()
+                        for notice in conn.notifies(timeout=0.5, stop_after=1):
+                            if notice.payload != PROCESS_TOKEN:
+                                bus.notify()
             except Exception as exc:  # noqa: BLE001 - keep listening through DB restarts
                 log.warning("LISTEN connection lost: %s", exc)
                 stop.wait(1.0)

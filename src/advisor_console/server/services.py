@@ -10,8 +10,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from ..domain import events as ev
@@ -26,6 +27,7 @@ from ..domain.models import (
     ConversationUpdateIn,
     InboundIn,
     MessageIn,
+    Message,
     MessageKind,
     Role,
     TaskIn,
@@ -568,13 +570,13 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
         session.add(conv)
         _emit(session, ev.CONVERSATION_WOKEN, "client", conv, {"reason": "inbound"})
     subject = body.subject.strip() if body.subject and body.subject.strip() else None
+    changes = {"last_inbound_at": now, "last_activity_at": now, "preview": _preview(body.body)}
     if conv.subject is None and subject and conv.channel == "email":
-        conv.subject = subject
-    conv.last_inbound_at = conv.last_activity_at = now
-    conv.preview = _preview(body.body)
-    session.add(conv)
-    msg = MessageRow(
-        conversation_id=conv.id or 0,
+        changes["subject"] = subject
+    message = _add_message(
+        session,
+        conv,
+        changes,
         kind=MessageKind.inbound.value,
         body=body.body,
         attachments=[],
@@ -584,11 +586,32 @@ def inbound(session: Session, actor: Advisor, body: InboundIn) -> tuple[int, dic
         idempotency_key=body.external_id,
         subject=subject,
     )
-    session.add(msg)
-    session.flush()
-    message = msg.to_model().model_dump(mode="json")
     _emit(session, ev.MESSAGE_CREATED, "client", conv, {"message": message})
     return 201, {"conversation_id": conv.id, "client_id": client.id, "created_conversation": created, "message": message}
+
+
+_MESSAGE = MessageRow.__table__  # type: ignore[attr-defined]
+_CONVERSATION = ConversationRow.__table__  # type: ignore[attr-defined]
+
+
+def _add_message(session: Session, conv: ConversationRow, changes: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """Insert a message into `conv` and make `changes` to the conversation's row, through
+    Core (the busiest write, a client's message: the ORM's unit of work was a fifth of its
+    CPU): on PostgreSQL one statement (the UPDATE in a CTE of the INSERT), one round trip.
+    `conv` is left holding the new values, as loaded (not to be written again). The
+    message as its model's JSON."""
+    session.flush()  # the ORM's own pending changes (a conversation just made or woken) first
+    conversation_id = conv.id
+    update = _CONVERSATION.update().where(_CONVERSATION.c.id == conversation_id).values(**changes)
+    insert = _MESSAGE.insert().values(conversation_id=conversation_id, **values).returning(_MESSAGE.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        message_id = session.execute(insert.add_cte(update.cte("touched"))).scalar_one()
+    else:
+        session.execute(update)
+        message_id = session.execute(insert).scalar_one()
+    for name, value in changes.items():
+        set_committed_value(conv, name, value)
+    return Message(id=message_id, conversation_id=conversation_id, **values).model_dump(mode="json")
 
 
 def _unknown_client(client_id: int) -> ApiError:
@@ -600,6 +623,18 @@ def _open_conversation(client_id: Any, channel: str) -> Any:
     return (ConversationRow.client_id == client_id) & (ConversationRow.channel == channel) & (ConversationRow.status != "resolved")
 
 
+# Built once (with parameters), not per message: building it was a tenth of a client
+# message's CPU.
+_CLIENT_AND_CONVERSATION = (
+    select(ClientRow, ConversationRow, AdvisorRow.username)
+    .outerjoin(ConversationRow, _open_conversation(ClientRow.id, bindparam("channel")))
+    .outerjoin(AdvisorRow, AdvisorRow.id == ConversationRow.assignee_id)
+    .where(ClientRow.id == bindparam("client_id"))
+    .order_by(ConversationRow.id.desc())
+    .limit(1)
+)
+
+
 def _inbound_client_and_conversation(session: Session, body: InboundIn) -> tuple[ClientRow, ConversationRow | None]:
     """The client a message is from and her open conversation on its channel (the latest).
 
@@ -609,14 +644,7 @@ def _inbound_client_and_conversation(session: Session, body: InboundIn) -> tuple
     then her conversation."""
     channel = body.channel.value
     if body.client_id is not None:
-        found = session.execute(
-            select(ClientRow, ConversationRow, AdvisorRow.username)
-            .outerjoin(ConversationRow, _open_conversation(ClientRow.id, channel))
-            .outerjoin(AdvisorRow, AdvisorRow.id == ConversationRow.assignee_id)
-            .where(ClientRow.id == body.client_id)
-            .order_by(ConversationRow.id.desc())
-            .limit(1)
-        ).first()
+        found = session.execute(_CLIENT_AND_CONVERSATION, {"client_id": body.client_id, "channel": channel}).first()
         if found is None:
             raise _unknown_client(body.client_id)
         client, conv, assignee = found
