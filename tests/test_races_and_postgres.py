@@ -151,3 +151,117 @@ def test_migrations_run_on_postgresql_and_are_idempotent(pg_url: str) -> None:
     finally:
         engine.dispose()
     assert {"event", "conversation", "message", "client", "product", "advisor", "idempotency", "alembic_version"} <= tables
+
+
+@pytest.mark.postgres
+def test_an_async_route_writes_on_the_loop_when_postgresql_is_free_else_in_a_thread(pg_url: str) -> None:
+    """deps.run_write on a PostgreSQL on this machine: with the log's lock free, the write
+    runs on the event loop's thread (its BEGIN tries the lock in the same round trip); while
+    another transaction holds the lock, or a row lock the write needs, the loop's engine
+    gives up at once (nothing written) and the write is made in a worker thread, the loop
+    free all the while. Every transaction on the loop's engine is one: a failed write leaves
+    nothing behind, though its driver connection is in autocommit."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from advisor_console.server.db import PG_LOG_LOCK_KEY, WouldWait, is_local_postgres, make_engine, writer
+    from advisor_console.server.deps import ServerState, run_write
+    from advisor_console.server.errors import ApiError
+    from advisor_console.server.eventlog import EventBus
+
+    assert is_local_postgres(pg_url) and is_local_postgres("postgresql://u@localhost/db") and is_local_postgres("postgresql:///db?host=/run/postgresql")
+    assert not is_local_postgres("postgresql://u@db.example.com/db")
+    engine = make_engine(pg_url)
+    with writer(engine).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    loop_engine = writer(make_engine(pg_url, nowait=True))
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60, loop_write_engine=loop_engine)
+    ran_on: list[int] = []
+
+    def op(session: Any) -> tuple[int, dict[str, Any]]:
+        ran_on.append(threading.get_ident())
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        return 201, {}
+
+    def failing(session: Any) -> tuple[int, dict[str, Any]]:
+        session.execute(text("INSERT INTO t VALUES (100)"))
+        raise ApiError(422, "invalid_request", "no")
+
+    def log_lock(held: threading.Event, release: threading.Event) -> None:
+        with writer(engine).begin() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOG_LOCK_KEY})")
+            held.set()
+            release.wait(10)
+
+    def table_lock(held: threading.Event, release: threading.Event) -> None:  # a writer that skipped the log's lock
+        with writer(engine).begin() as conn:
+            conn.exec_driver_sql("LOCK TABLE t IN EXCLUSIVE MODE")
+            held.set()
+            release.wait(10)
+
+    async def while_held(hold: Any) -> None:
+        loop_thread = threading.get_ident()
+        held, release = threading.Event(), threading.Event()
+        holder = threading.Thread(target=hold, args=(held, release))
+        holder.start()
+        assert held.wait(10)
+        pending = asyncio.ensure_future(run_write(state, op))
+        ticks = 0
+        for _ in range(10):  # the loop is free while that write waits
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert ticks == 10 and not pending.done()
+        release.set()
+        assert await pending == (201, {})
+        assert ran_on[-1] != loop_thread
+        holder.join(10)
+
+    async def main() -> None:
+        assert await run_write(state, op) == (201, {})
+        assert ran_on[-1] == threading.get_ident()
+        await while_held(log_lock)
+        await while_held(table_lock)
+        with pytest.raises(ApiError):
+            await run_write(state, failing)
+        assert await run_write(state, op) == (201, {})  # free again: on the loop, on the same connection
+        assert ran_on[-1] == threading.get_ident()
+
+    try:
+        asyncio.run(main())
+        with pytest.raises(WouldWait), writer(engine).begin() as held:
+            held.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOG_LOCK_KEY})")
+            with loop_engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO t VALUES (9)")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (4, 4)
+    finally:
+        engine.dispose()
+        loop_engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_process_is_not_woken_by_its_own_notify(pg_url: str) -> None:
+    """Its streams were woken at commit; the NOTIFY of its own commit must not wake them a
+    second time (a second read of the log's tail per write). Another process's does."""
+    import psycopg
+
+    from advisor_console.server.eventlog import PG_CHANNEL, PROCESS_TOKEN, EventBus, listen_postgres
+
+    bus, stop = EventBus(), threading.Event()
+    listen_postgres(pg_url, bus, stop)
+    try:
+        deadline = time.monotonic() + 10
+        while bus.version == 0 and time.monotonic() < deadline:  # listening (it wakes once on connecting)
+            time.sleep(0.02)
+        start = bus.version
+        assert start == 1
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            conn.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, PROCESS_TOKEN))
+            conn.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, "another process"))
+        while bus.version == start and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)
+        assert bus.version == start + 1
+    finally:
+        stop.set()

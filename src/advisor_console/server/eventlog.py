@@ -466,7 +466,8 @@ def sse_chunk(frames: list[str], shown: int, last: int) -> bytes:
 
 
 def listen_postgres(url: str, bus: EventBus, stop: threading.Event) -> threading.Thread:
-    """A thread that LISTENs on PostgreSQL and wakes this process's streams on NOTIFY."""
+    """A thread that LISTENs on PostgreSQL and wakes this process's streams on another
+    process's NOTIFY (its own carry `PROCESS_TOKEN`)."""
     import psycopg
 
     from .db import normalise_url
