@@ -402,3 +402,53 @@ def test_a_poke_wakes_only_the_waiters_of_its_key_and_a_commit_wakes_all() -> No
         assert await asyncio.wait_for(visitor, 1.0) is True and await asyncio.wait_for(again, 1.0) is True
 
     asyncio.run(main())
+
+
+def test_the_tail_reads_on_the_loop_with_its_own_engine_and_in_a_thread_when_that_fails(tmp_path: Any) -> None:
+    """LogTail.refresh: with a loop engine (db.make_loop_reader, where the database is on this
+    machine) the new events are read on the event loop's thread; when that read fails (a
+    dead connection), they are read in a worker thread on the tail's pinged engine, and
+    nothing is missed either way."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from advisor_console.server import eventlog
+    from advisor_console.server.db import make_engine, make_loop_reader, migrate, writer
+
+    url = f"sqlite:///{tmp_path / 't.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    tail = LogTail(engine)
+    tail.loop_engine = make_loop_reader(url)
+    read_on: list[tuple[str, int]] = []
+    for name, e in (("pinged", engine), ("loop", tail.loop_engine)):
+        event.listen(e, "before_cursor_execute", lambda _c, _k, sql, *_a, name=name: sql.startswith("SELECT") and read_on.append((name, threading.get_ident())))
+
+    def append(count: int) -> None:
+        with Session(writer(engine)) as session:
+            for i in range(count):
+                eventlog.append(session, "note.created", "test", {"i": i}, hub="TYO")
+            session.commit()
+
+    async def main() -> None:
+        loop_thread = threading.get_ident()
+        await tail.refresh(1)  # the first read: where the head is
+        append(3)
+        await tail.refresh(2)
+        assert tail.seqs == [1, 2, 3] and read_on and all(r == ("loop", loop_thread) for r in read_on)
+        read_on.clear()
+
+        def broken(*_a: Any, **_k: Any) -> None:
+            raise RuntimeError("connection lost")
+
+        event.listen(tail.loop_engine, "before_cursor_execute", broken)
+        append(2)
+        await tail.refresh(3)
+        assert tail.seqs == [1, 2, 3, 4, 5] and tail.head == 5
+        assert any(name == "pinged" and thread != loop_thread for name, thread in read_on)
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.dispose()
+        tail.loop_engine.dispose()

@@ -13,7 +13,7 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 from .. import __version__
 from . import errors
-from .db import is_local_postgres, is_sqlite, make_engine, migrate, normalise_url, writer
+from .db import is_local_postgres, is_sqlite, make_engine, make_loop_reader, migrate, normalise_url, writer
 from .deps import ServerState
 from .eventlog import EventBus, LogTail, listen_postgres
 from .fanout import DirectSend
@@ -63,6 +63,8 @@ def create_app(
     if loop_engine is not None:
         bus.install(loop_engine)
         state.loop_write_engine = writer(loop_engine)
+        assert state.tail is not None
+        state.tail.loop_engine = make_loop_reader(url)
     state.whatsapp = whatsapp or WhatsAppConfig.from_env()
     email = email or EmailConfig.from_env()
     senders: list[Any] = []
@@ -95,8 +97,9 @@ def create_app(
         stop.set()
         bus.notify()  # let open streams notice the shutdown
         engine.dispose()
-        if state.loop_write_engine is not None:
-            state.loop_write_engine.dispose()
+        for own in (state.loop_write_engine, state.tail.loop_engine if state.tail else None):
+            if own is not None:
+                own.dispose()
 
     app = FastAPI(
         title="Advisor Console API",

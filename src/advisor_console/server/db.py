@@ -174,6 +174,17 @@ def _postgres_nowait_engine(url: str) -> Engine:
     return engine.execution_options(nowait=True)
 
 
+def make_loop_reader(url: str) -> Engine:
+    """An engine for the reads the event loop makes itself (the log's tail after each commit,
+    eventlog.LogTail): one connection of its own, so the loop never waits for the pool. On
+    PostgreSQL, in autocommit (a read is one round trip: no BEGIN, no ROLLBACK) and never
+    pinged (a dead connection fails the read, which is then made in a thread)."""
+    url = normalise_url(url)
+    if is_sqlite(url):
+        return make_engine(url, pool_size=1)
+    return create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
+
+
 def is_local_postgres(url: str) -> bool:
     """Whether the PostgreSQL server of `url` is on this machine (loopback or a Unix socket):
     only then may the event loop wait for its round trips."""

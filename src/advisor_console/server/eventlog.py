@@ -343,12 +343,16 @@ class LogTail:
     their filtering columns; a stream takes what its reader may see from here (filtered by
     `is_visible`, the same rule as the SQL `visible_to`) and falls back to its own query only
     when its cursor is older than the tail. Only event-loop code touches it (no thread
-    reads it while the lock-holding refresh writes it: the refresh's query runs in a
-    thread, the update of the lists on the loop).
+    reads it while the lock-holding refresh writes it: the refresh's query runs on the loop
+    or in a thread, the update of the lists on the loop).
     """
 
     def __init__(self, engine: Any, capacity: int = 5_000) -> None:
         self.engine, self.capacity = engine, capacity
+        # Where the database is on this machine, the refresh reads on the loop, on an engine
+        # of its own (db.make_loop_reader): from a worker thread each of its round trips
+        # ended in a wait for the GIL the loop was holding, tens of ms after every commit.
+        self.loop_engine: Any = None
         self.lo: int | None = None  # the tail holds every event with lo < seq <= head
         self.head = 0
         self.seqs: list[int] = []
@@ -359,11 +363,12 @@ class LogTail:
         self._pages: dict[tuple[Any, int, int], tuple[bytes, int, bool]] = {}
         self._pages_of: tuple[int | None, int, int] = (None, 0, 0)
 
-    def _read(self, after: int | None) -> tuple[int, int, list[tuple[int, Any, str]]]:
+    def _read(self, after: int | None, engine: Any = None) -> tuple[int, int, list[tuple[int, Any, str]]]:
         """The events after `after` (None: none, only where the log's head is now) as SSE
         frames with their filtering columns, the cursor they start after and the head:
-        one query through Core, each frame built by `EventJSON`."""
-        with self.engine.connect() as connection:
+        one query through Core on `engine` (the tail's own by default), each frame built
+        by `EventJSON`."""
+        with (engine or self.engine).connect() as connection:
             if after is None:
                 head = connection.execute(select(func.max(EventRow.seq))).scalar() or 0
                 return head, head, []
@@ -391,7 +396,15 @@ class LogTail:
         async with self._lock:
             if self.version >= version:
                 return
-            lo, head, rows = await run_in_threadpool(self._read, None if self.lo is None else self.head)
+            after = None if self.lo is None else self.head
+            try:
+                if self.loop_engine is None:
+                    raise LookupError
+                lo, head, rows = self._read(after, self.loop_engine)
+            except Exception as exc:  # noqa: BLE001 - read where waiting is allowed, on the pinged engine
+                if not isinstance(exc, LookupError):
+                    log.info("reading the log's tail on the loop failed (%s): in a thread", exc)
+                lo, head, rows = await run_in_threadpool(self._read, after)
             if self.lo is None or lo > self.head:  # first read, or too far behind: start afresh
                 self.lo, self.seqs, self.items = lo, [], []
             for seq, meta, frame in rows:
