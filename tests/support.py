@@ -1,7 +1,8 @@
-"""Helpers for tests that run the server as a real child process."""
+"""Helpers for tests that run the server as a real child process, and for its write path."""
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import signal
 import socket
@@ -135,3 +136,50 @@ def chromium_skip_reason() -> str | None:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     return None
+
+
+def table_t_and_state(engine: Any, loop_engine: Any) -> tuple[Any, Any, list[int]]:
+    """For the write path's tests: a table `t (x INTEGER)` made through `engine`, a server
+    state writing through it and through the loop's `loop_engine`, and an op inserting 1
+    into `t` that appends the thread it ran on to the list returned."""
+    from sqlalchemy import text
+
+    from advisor_console.server.db import writer
+    from advisor_console.server.deps import ServerState
+    from advisor_console.server.eventlog import EventBus
+
+    with writer(engine).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60, loop_write_engine=writer(loop_engine))
+    ran_on: list[int] = []
+
+    def op(session: Any) -> tuple[int, dict[str, Any]]:
+        ran_on.append(threading.get_ident())
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        return 201, {}
+
+    return state, op, ran_on
+
+
+async def write_while_held(state: Any, op: Any, hold: Any, ran_on: list[int], tick: float = 0.01) -> None:
+    """`deps.run_write(state, op)` while `hold(held, release)`, run in a thread, keeps a lock
+    the write needs: the event loop stays free while the write waits, and once the lock is
+    let go the write is made, in a worker thread (`op` appends the thread it ran on to
+    `ran_on`)."""
+    from advisor_console.server.deps import run_write
+
+    loop_thread = threading.get_ident()
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold, args=(held, release))
+    holder.start()
+    assert held.wait(10)
+    pending = asyncio.ensure_future(run_write(state, op))
+    ticks = 0
+    for _ in range(10):
+        await asyncio.sleep(tick)
+        ticks += 1
+    assert ticks == 10 and not pending.done()
+    release.set()
+    assert await pending == (201, {})
+    assert ran_on[-1] != loop_thread
+    holder.join(10)

@@ -17,6 +17,7 @@ from advisor_console.server.eventlog import EventBus, LogTail
 from advisor_console.server.fanout import StreamHub, _Stream
 
 from conftest import LiveServer
+from support import table_t_and_state, write_while_held
 
 
 def _advisor(username: str, hub: str, role: Role = Role.advisor) -> Advisor:
@@ -292,41 +293,13 @@ def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(
     in a worker thread, the loop free all the while."""
     import sqlite3
 
-    from sqlalchemy import text
-
     from advisor_console.server.db import WouldWait, checkpoint, make_engine, writer
-    from advisor_console.server.deps import ServerState, run_write
+    from advisor_console.server.deps import run_write
 
     path = tmp_path / "r.sqlite"
     engine = make_engine(f"sqlite:///{path}")
-    with writer(engine).begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    loop_engine = writer(make_engine(f"sqlite:///{path}", nowait=True, write_lock=engine.sqlite_write_lock))
-    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60, loop_write_engine=loop_engine)
-    ran_on: list[int] = []
-
-    def op(session: Any) -> tuple[int, dict[str, Any]]:
-        ran_on.append(threading.get_ident())
-        session.execute(text("INSERT INTO t VALUES (1)"))
-        return 201, {}
-
-    async def while_held(hold: Any) -> None:
-        """A write while `hold` (run in a thread) keeps the lock until released."""
-        loop_thread = threading.get_ident()
-        held, release = threading.Event(), threading.Event()
-        holder = threading.Thread(target=hold, args=(held, release))
-        holder.start()
-        assert held.wait(10)
-        pending = asyncio.ensure_future(run_write(state, op))
-        ticks = 0
-        for _ in range(10):  # the loop is free while that write waits for the lock
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert ticks == 10 and not pending.done()
-        release.set()
-        assert await pending == (201, {})
-        assert ran_on[-1] != loop_thread
-        holder.join(10)
+    state, op, ran_on = table_t_and_state(engine, make_engine(f"sqlite:///{path}", nowait=True, write_lock=engine.sqlite_write_lock))
+    loop_engine = state.loop_write_engine
 
     def another_thread(held: threading.Event, release: threading.Event) -> None:
         with writer(engine).begin() as conn:
@@ -346,8 +319,8 @@ def test_an_async_route_writes_on_the_loop_when_sqlite_is_free_else_in_a_thread(
     async def main() -> None:
         assert await run_write(state, op) == (201, {})
         assert ran_on[-1] == threading.get_ident()
-        await while_held(another_thread)
-        await while_held(another_process)
+        await write_while_held(state, op, another_thread, ran_on)
+        await write_while_held(state, op, another_process, ran_on)
         assert await run_write(state, op) == (201, {})  # free again: on the loop
         assert ran_on[-1] == threading.get_ident()
 

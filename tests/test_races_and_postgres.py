@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import DEMO_PASSWORD, LiveServer, start_live_server
-from support import ServerProcess, free_port
+from support import ServerProcess, free_port, table_t_and_state, write_while_held
 
 RACES = 200
 
@@ -166,23 +166,14 @@ def test_an_async_route_writes_on_the_loop_when_postgresql_is_free_else_in_a_thr
     from sqlalchemy import text
 
     from advisor_console.server.db import PG_LOG_LOCK_KEY, WouldWait, is_local_postgres, make_engine, writer
-    from advisor_console.server.deps import ServerState, run_write
+    from advisor_console.server.deps import run_write
     from advisor_console.server.errors import ApiError
-    from advisor_console.server.eventlog import EventBus
 
     assert is_local_postgres(pg_url) and is_local_postgres("postgresql://u@localhost/db") and is_local_postgres("postgresql:///db?host=/run/postgresql")
     assert not is_local_postgres("postgresql://u@db.example.com/db")
     engine = make_engine(pg_url)
-    with writer(engine).begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    loop_engine = writer(make_engine(pg_url, nowait=True))
-    state = ServerState(engine=engine, write_engine=writer(engine), bus=EventBus(), token_ttl_seconds=60, loop_write_engine=loop_engine)
-    ran_on: list[int] = []
-
-    def op(session: Any) -> tuple[int, dict[str, Any]]:
-        ran_on.append(threading.get_ident())
-        session.execute(text("INSERT INTO t VALUES (1)"))
-        return 201, {}
+    state, op, ran_on = table_t_and_state(engine, make_engine(pg_url, nowait=True))
+    loop_engine = state.loop_write_engine
 
     def failing(session: Any) -> tuple[int, dict[str, Any]]:
         session.execute(text("INSERT INTO t VALUES (100)"))
@@ -200,28 +191,11 @@ def test_an_async_route_writes_on_the_loop_when_postgresql_is_free_else_in_a_thr
             held.set()
             release.wait(10)
 
-    async def while_held(hold: Any) -> None:
-        loop_thread = threading.get_ident()
-        held, release = threading.Event(), threading.Event()
-        holder = threading.Thread(target=hold, args=(held, release))
-        holder.start()
-        assert held.wait(10)
-        pending = asyncio.ensure_future(run_write(state, op))
-        ticks = 0
-        for _ in range(10):  # the loop is free while that write waits
-            await asyncio.sleep(0.02)
-            ticks += 1
-        assert ticks == 10 and not pending.done()
-        release.set()
-        assert await pending == (201, {})
-        assert ran_on[-1] != loop_thread
-        holder.join(10)
-
     async def main() -> None:
         assert await run_write(state, op) == (201, {})
         assert ran_on[-1] == threading.get_ident()
-        await while_held(log_lock)
-        await while_held(table_lock)
+        await write_while_held(state, op, log_lock, ran_on, tick=0.02)
+        await write_while_held(state, op, table_lock, ran_on, tick=0.02)
         with pytest.raises(ApiError):
             await run_write(state, failing)
         assert await run_write(state, op) == (201, {})  # free again: on the loop, on the same connection
