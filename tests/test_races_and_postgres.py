@@ -160,7 +160,8 @@ def test_an_async_route_writes_on_the_loop_when_postgresql_is_free_else_in_a_thr
     another transaction holds the lock, or a row lock the write needs, the loop's engine
     gives up at once (nothing written) and the write is made in a worker thread, the loop
     free all the while. Every transaction on the loop's engine is one: a failed write leaves
-    nothing behind, though its driver connection is in autocommit."""
+    nothing behind, though its driver connection is in autocommit. A dead connection is
+    dropped and that write made in a thread."""
     import asyncio
 
     from sqlalchemy import text
@@ -200,6 +201,12 @@ def test_an_async_route_writes_on_the_loop_when_postgresql_is_free_else_in_a_thr
             await run_write(state, failing)
         assert await run_write(state, op) == (201, {})  # free again: on the loop, on the same connection
         assert ran_on[-1] == threading.get_ident()
+        with engine.connect() as conn:  # the loop's connection dies (a restart, an administrator)
+            conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND state = 'idle'")
+        assert await run_write(state, op) == (201, {})  # made in a thread; the dead connection dropped
+        assert ran_on[-1] != threading.get_ident()
+        assert await run_write(state, op) == (201, {})  # and the loop's engine connects afresh
+        assert ran_on[-1] == threading.get_ident()
 
     try:
         asyncio.run(main())
@@ -208,7 +215,7 @@ def test_an_async_route_writes_on_the_loop_when_postgresql_is_free_else_in_a_thr
             with loop_engine.begin() as conn:
                 conn.exec_driver_sql("INSERT INTO t VALUES (9)")
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (4, 4)
+            assert conn.exec_driver_sql("SELECT count(*), sum(x) FROM t").one() == (6, 6)
     finally:
         engine.dispose()
         loop_engine.dispose()

@@ -163,10 +163,14 @@ def _postgres_nowait_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        with conn.connection.dbapi_connection.cursor() as cur:
-            cur.execute(f"BEGIN; SELECT pg_try_advisory_xact_lock({PG_LOG_LOCK_KEY})")  # no parameters: one simple query
-            cur.nextset()
-            row = cur.fetchone()
+        try:
+            with conn.connection.dbapi_connection.cursor() as cur:
+                cur.execute(f"BEGIN; SELECT pg_try_advisory_xact_lock({PG_LOG_LOCK_KEY})")  # no parameters: one simple query
+                cur.nextset()
+                row = cur.fetchone()
+        except Exception as exc:  # a dead connection (a restart): dropped; a pinged one in a thread
+            conn.invalidate()
+            raise WouldWait(f"the loop's connection failed: {exc}") from exc
         if not (row and row[0]):
             conn.connection.dbapi_connection.rollback()
             raise WouldWait("another transaction holds the log's write lock")
