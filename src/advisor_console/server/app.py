@@ -52,7 +52,8 @@ def create_app(
     engine = make_engine(url)
     bus = EventBus()
     bus.install(engine)
-    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=LogTail(engine))
+    tail = LogTail(engine)
+    state = ServerState(engine=engine, write_engine=writer(engine), bus=bus, token_ttl_seconds=token_ttl_seconds, tail=tail)
     # The event loop's own writes (deps.run_write): on SQLite sharing the process's write lock;
     # on PostgreSQL only when the server is on this machine (the loop waits out its round trips).
     loop_engine = None
@@ -63,8 +64,7 @@ def create_app(
     if loop_engine is not None:
         bus.install(loop_engine)
         state.loop_write_engine = writer(loop_engine)
-        assert state.tail is not None
-        state.tail.loop_engine = make_loop_reader(url)
+        tail.loop_engine = make_loop_reader(url)
     state.whatsapp = whatsapp or WhatsAppConfig.from_env()
     email = email or EmailConfig.from_env()
     senders: list[Any] = []
@@ -97,7 +97,7 @@ def create_app(
         stop.set()
         bus.notify()  # let open streams notice the shutdown
         engine.dispose()
-        for own in (state.loop_write_engine, state.tail.loop_engine if state.tail else None):
+        for own in (state.loop_write_engine, tail.loop_engine):
             if own is not None:
                 own.dispose()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -200,11 +201,10 @@ def is_local_postgres(url: str) -> bool:
 
 
 def would_wait(exc: BaseException) -> bool:
-    """Whether `exc` is a nowait engine declining to wait (nothing was written)."""
-    if isinstance(exc, WouldWait):
-        return True
-    orig = getattr(exc, "orig", None)
-    return orig is not None and type(orig).__name__ == "LockNotAvailable"
+    """Whether `exc` is a nowait engine declining to wait, nothing written: the write lock
+    taken (`WouldWait`), a row lock past the lock timeout (SQLSTATE 55P03,
+    lock_not_available), or its one connection busy on another event loop (PoolTimeout)."""
+    return isinstance(exc, (WouldWait, PoolTimeout)) or getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03"
 
 
 def checkpoint(engine: Engine) -> tuple[int, int] | None:

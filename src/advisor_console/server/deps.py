@@ -11,7 +11,6 @@ from typing import Any, Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy import Engine
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
@@ -172,8 +171,6 @@ async def run_write(state: ServerState, op: Callable[[Session], tuple[int, dict[
     if state.loop_write_engine is not None:
         try:
             return services.run_write(state.loop_write_engine, op, **idempotency)
-        except PoolTimeout:  # its connection is busy on another loop
-            pass
         except Exception as exc:
             if not would_wait(exc):
                 raise

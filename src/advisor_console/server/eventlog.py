@@ -95,11 +95,10 @@ def append(
         # itself (under the write lock), not by a statement of its own: one round trip
         # fewer while the lock is held.
         # On PostgreSQL the same statement sends the transaction's NOTIFY (delivered at
-        # commit, as one sent just before it would be): another round trip saved.
+        # commit, as one sent just before it would be; every transaction that appends has a
+        # first event): another round trip saved.
         session.flush()
-        postgres = session.get_bind().dialect.name == "postgresql"
-        next_seq = session.execute(_first_insert(postgres), values).first()[0]
-        session.info["notified"] = postgres
+        next_seq = session.execute(_first_insert(session.get_bind().dialect.name == "postgresql"), values).first()[0]
     else:
         session.execute(insert(table), {"seq": next_seq, **values})
     session.info["next_seq"] = next_seq + 1
@@ -307,7 +306,8 @@ class EventBus:
             ev.set()
 
     def install(self, engine: Any) -> None:
-        """Notify after every commit, on `engine`, of a session that appended events."""
+        """Notify after every commit, on `engine`, of a session that appended events (the
+        NOTIFY of other processes went with its first event, `append`)."""
         from sqlalchemy.orm import Session as session_class
 
         def ours(session: Session) -> bool:
@@ -319,18 +319,13 @@ class EventBus:
             if not ours(session):
                 return
             if session.info.pop("appended", False):
-                self.notify()  # on PostgreSQL, before_commit also sent a NOTIFY
-            for key in ("next_seq", "event_lock", "notified"):
+                self.notify()  # on PostgreSQL, the first event's INSERT also sent a NOTIFY
+            for key in ("next_seq", "event_lock"):
                 session.info.pop(key, None)
-
-        @sa_event.listens_for(session_class, "before_commit")
-        def _before_commit(session: Session) -> None:
-            if ours(session) and session.info.get("appended") and not session.info.get("notified") and engine.dialect.name == "postgresql":
-                session.execute(text("SELECT pg_notify(:c, :p)"), {"c": PG_CHANNEL, "p": PROCESS_TOKEN})
 
         @sa_event.listens_for(session_class, "after_rollback")
         def _after_rollback(session: Session) -> None:
-            for key in ("appended", "next_seq", "event_lock", "notified"):
+            for key in ("appended", "next_seq", "event_lock"):
                 session.info.pop(key, None)
 
 
@@ -397,14 +392,13 @@ class LogTail:
             if self.version >= version:
                 return
             after = None if self.lo is None else self.head
-            try:
-                if self.loop_engine is None:
-                    raise LookupError
-                lo, head, rows = self._read(after, self.loop_engine)
-            except Exception as exc:  # noqa: BLE001 - read where waiting is allowed, on the pinged engine
-                if not isinstance(exc, LookupError):
+            read = None
+            if self.loop_engine is not None:
+                try:
+                    read = self._read(after, self.loop_engine)
+                except Exception as exc:  # noqa: BLE001 - read where waiting is allowed, on the pinged engine
                     log.info("reading the log's tail on the loop failed (%s): in a thread", exc)
-                lo, head, rows = await run_in_threadpool(self._read, after)
+            lo, head, rows = read or await run_in_threadpool(self._read, after)
             if self.lo is None or lo > self.head:  # first read, or too far behind: start afresh
                 self.lo, self.seqs, self.items = lo, [], []
             for seq, meta, frame in rows:
