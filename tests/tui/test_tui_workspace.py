@@ -321,6 +321,60 @@ async def test_moving_the_highlight_repaints_only_its_rows_and_the_screen_is_rig
             assert shown(app) == partial, f"after {key!r} the list differs from a full repaint"
 
 
+async def test_a_focus_move_repaints_the_queues_highlighted_row_alone_and_the_screen_is_right() -> None:
+    """The queue shows the focus in its highlighted row (stronger while it has the focus):
+    a focus move to the thread and back repaints that row, without restyling the list
+    (which repainted every line), and the screen is then what a full repaint shows."""
+    import io
+
+    from rich.console import Console
+
+    from advisor_console.tui.widgets.thread import ThreadView
+
+    def shown(app) -> str:  # noqa: ANN001 - every cell with its colours
+        console = Console(width=160, height=48, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False)
+        console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+        return console.export_text(styles=True)
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        qlist = app.screen.queue.list
+        thread = app.screen.query_one(ThreadView)
+        qlist.focus()
+        await pilot.pause()
+        focused_screen = shown(app)
+        row = qlist.highlighted
+        focused_style = qlist._highlight_class()
+        repainted: list[tuple[Any, ...]] = []
+        restyled: list[bool] = []
+        original_refresh, original_restyle = qlist.refresh, qlist.update_node_styles
+
+        def counting(*regions: Any, **kwargs: Any) -> Any:
+            repainted.append(regions)
+            return original_refresh(*regions, **kwargs)
+
+        def restyle(*args: Any, **kwargs: Any) -> None:
+            restyled.append(True)
+            original_restyle(*args, **kwargs)
+
+        qlist.refresh, qlist.update_node_styles = counting, restyle  # type: ignore[method-assign]
+        for target, has_focus in ((thread, False), (qlist, True)):
+            repainted.clear()
+            target.focus()
+            await pilot.pause()
+            assert qlist.has_focus is has_focus and qlist.highlighted == row
+            assert repainted and all(regions for regions in repainted), "a focus move repainted the whole list"
+            assert not restyled, "a focus move restyled the list"
+            partial = shown(app)
+            original_refresh()
+            await pilot.pause()
+            assert shown(app) == partial, "the list differs from a full repaint"
+            if not has_focus:
+                assert qlist._highlight_class() != focused_style and partial != focused_screen
+        assert shown(app) == focused_screen
+
+
 async def test_queue_rows_are_made_as_they_come_on_screen() -> None:
     """A refill of the queue makes the rows on screen, not the hundreds below them: those
     are made when scrolled to (or read), and then show what they would have shown."""

@@ -35,6 +35,7 @@ from ..idle_gc import IdleCollector
 from .commands import ThemeCommands
 from .kept_css import KeptStylesheet
 from .messages import StateChanged, merge_changes
+from . import scrollbars
 from .screens.workspace import WorkspaceScreen
 from .themes import DEFAULT_THEME, load_themes
 from .widgets.product_image import picture_mode
@@ -55,6 +56,7 @@ class AdvisorApp(App[None]):
     def __init__(self, workspace: Any, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
         self._created = time.perf_counter()
         super().__init__()
+        scrollbars.install()  # every scrollbar drawn straight into strips (scrollbars.py)
         # Rules parsed at an earlier start are read back rather than parsed (kept_css.py);
         # the theme's variables are set below, before anything is parsed.
         self.stylesheet = KeptStylesheet(self.kept_css_folder(settings))

@@ -7,7 +7,9 @@ the pane that holds it. In the workspace that was most of the screen on each mov
 queue to the thread (~12 ms of restyling, then repainting what it touched).
 
 - `FocusStyledOnly`: a focusable widget restyles on a change of focus only if a rule of the
-  stylesheet styles it by `:focus` / `:blur` (a thread view, a client 360 pane: none).
+  stylesheet styles it by `:focus` / `:blur` (a thread view, a client 360 pane: none), and
+  is not repainted whole for it (Textual's Focus and Blur handlers repaint every line of
+  the widget, from scratch, in case its drawing shows the focus: `focus_moved_quietly`).
 - The workspace's panes show the focus through a class, `-focus`, set by the screen on
   each focus move on the pane itself only (`mark_focused_pane`): no rule below a pane
   depends on it. The class changes the border alone; the title's colour is markup in the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from textual import events
 from textual.content import Content
 from textual.markup import escape
 from textual.widget import Widget
@@ -63,12 +66,46 @@ def styled_by_focus(widget: Widget) -> bool:
     return answer
 
 
+def focus_moved_quietly(widget: Widget, event: events.Focus | events.Blur) -> None:
+    """Handle a Focus or Blur event as Textual's own handlers do, without their repaint of
+    every line of the widget: for a widget whose drawing does not show the focus, or shows
+    it through its styles (a restyle repaints what changes) or its own `watch_has_focus`."""
+    event.prevent_default()  # Textual's handler (Widget's) is not called after this one
+    focused = isinstance(event, events.Focus)
+    widget.has_focus = focused
+    if widget.parent is not None:
+        widget.parent.post_message(events.DescendantFocus(widget) if focused else events.DescendantBlur(widget))
+
+
+def focus_quietly(widget: Widget, scroll_visible: bool = True) -> None:
+    """`Widget.focus()` without its repaint of every line of the widget: the focus is set
+    a moment later, as Textual does it."""
+
+    def set_focus(target: Widget) -> None:
+        try:
+            target.screen.set_focus(target, scroll_visible=scroll_visible)
+        except NoScreen:
+            pass
+
+    widget.app.call_later(set_focus, widget)
+
+
 class FocusStyledOnly:
-    """Mixin for a focusable widget: no restyle on focus unless a rule needs one."""
+    """Mixin for a focusable widget: no restyle on focus unless a rule needs one, no repaint."""
+
+    def focus(self, scroll_visible: bool = True) -> Any:
+        focus_quietly(self, scroll_visible)  # type: ignore[arg-type]
+        return self
 
     def watch_has_focus(self, has_focus: bool) -> None:
         if styled_by_focus(self):  # type: ignore[arg-type]
             super().watch_has_focus(has_focus)  # type: ignore[misc]
+
+    def _on_focus(self, event: events.Focus) -> None:
+        focus_moved_quietly(self, event)  # type: ignore[arg-type]
+
+    def _on_blur(self, event: events.Blur) -> None:
+        focus_moved_quietly(self, event)  # type: ignore[arg-type]
 
 
 def pane_title(title: str, focused: bool) -> str:

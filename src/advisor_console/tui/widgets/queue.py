@@ -83,6 +83,8 @@ class QueueList(RowList):
     (the same conversation as shown, see QueuePane._option) comes back."""
 
     BINDINGS = [*QUEUE_BINDINGS, *CONVERSATION_BINDINGS]
+    COMPONENT_CLASSES = {"queue-list--highlight-focused"}
+    FOCUSED_HIGHLIGHT = "queue-list--highlight-focused"  # see RowList
 
 
 class QueueSearch(Input):
