@@ -375,6 +375,65 @@ async def test_a_focus_move_repaints_the_queues_highlighted_row_alone_and_the_sc
         assert shown(app) == focused_screen
 
 
+async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_themes_and_sizes() -> None:
+    """A pane's own lines (border, title, background) are kept per look (focus.KeptPaneLines):
+    after focus moves back and forth, a theme change and a resize, every pane's kept lines
+    are cell for cell what Textual draws for it afresh, and a move back to a look is not
+    drawn again."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from advisor_console.tui.widgets.focus import KeptPaneLines
+    from advisor_console.tui.widgets.thread import ThreadView
+
+    def cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
+        return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
+
+    def check(app) -> None:  # noqa: ANN001
+        panes = [w for w in app.screen.walk_children() if isinstance(w, KeptPaneLines) and w.display]
+        assert len(panes) >= 3
+        for pane in panes:
+            whole = Region(0, 0, *pane.region.size)
+            for crop in (whole, Region(0, 1, whole.width, 3), Region(2, 0, max(1, whole.width - 4), whole.height)):
+                kept = cells(pane.render_lines(crop))
+                pane.refresh()
+                assert kept == cells(Widget.render_lines(pane, crop)), (type(pane).__name__, crop)
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        thread, qlist = app.screen.query_one(ThreadView), app.screen.queue.list
+        for target in (qlist, thread, qlist):
+            target.focus()
+            await pilot.pause()
+            check(app)
+        queue = app.screen.queue
+        drawn: list[object] = []
+        original = Widget.render_lines
+
+        def counting(self, crop):  # noqa: ANN001, ANN202
+            if self is queue:
+                drawn.append(crop)
+            return original(self, crop)
+
+        Widget.render_lines = counting  # type: ignore[method-assign]
+        try:
+            thread.focus()
+            await pilot.pause()
+            qlist.focus()
+            await pilot.pause()
+        finally:
+            Widget.render_lines = original  # type: ignore[method-assign]
+        assert drawn == [], "a look the queue pane had before was drawn again"
+        app.theme = "textual-light"
+        await pilot.pause()
+        check(app)
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        check(app)
+
+
 async def test_queue_rows_are_made_as_they_come_on_screen() -> None:
     """A refill of the queue makes the rows on screen, not the hundreds below them: those
     are made when scrolled to (or read), and then show what they would have shown."""

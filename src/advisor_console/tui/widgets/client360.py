@@ -24,7 +24,7 @@ from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, awa
 from ..keys import CLIENT360_BINDINGS
 from ..safe import safe, safe_line
 from ..screens.prompts import NotesScreen
-from .focus import FocusStyledOnly
+from .focus import FocusStyledOnly, KeptPaneLines
 
 MAX_PURCHASES = 12
 MAX_RECENT = 5
@@ -80,7 +80,7 @@ PURCHASE_SORTS = (
 )
 
 
-class Client360Pane(FocusStyledOnly, VerticalScroll, can_focus=True):
+class Client360Pane(KeptPaneLines, FocusStyledOnly, VerticalScroll, can_focus=True):
     BINDINGS = CLIENT360_BINDINGS
 
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002

@@ -6,6 +6,8 @@ not any rule depends on its focus; and a `:focus-within` rule restyles the whole
 the pane that holds it. In the workspace that was most of the screen on each move from the
 queue to the thread (~12 ms of restyling, then repainting what it touched).
 
+- `KeptPaneLines`: a pane's own lines (its border, title and background; its children
+  draw over the rest) are kept per look, so a focus move and back draws each look once.
 - `FocusStyledOnly`: a focusable widget restyles on a change of focus only if a rule of the
   stylesheet styles it by `:focus` / `:blur` (a thread view, a client 360 pane: none), and
   is not repainted whole for it (Textual's Focus and Blur handlers repaint every line of
@@ -23,7 +25,10 @@ from typing import Any, Iterable
 
 from textual import events
 from textual.content import Content
+from textual.dom import NoScreen
 from textual.markup import escape
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 _FOCUS_PSEUDO = frozenset({"focus", "blur"})
@@ -128,3 +133,54 @@ def mark_focused_pane(panes: Iterable[Widget], focused: Widget | None) -> None:
             changed.append(pane)
     if changed:
         changed[0].app.stylesheet.update_nodes(changed, animate=True)
+
+
+class KeptPaneLines:
+    """Mixin for a workspace pane: its own lines kept per look (size, styles, titles,
+    backgrounds beneath it, the app's filters). Textual draws them anew, 1–3 ms a pane, at
+    every change of its border (each focus move changes two panes) since a restyle empties
+    its cache; the looks a pane takes are few (with and without the focus, per theme)."""
+
+    _KEEP_LOOKS = 8
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = self._look()  # type: ignore[attr-defined]
+        if key is None:
+            return super().render_lines(crop)  # type: ignore[misc]
+        looks: dict[Any, list[Strip]] = self.__dict__.setdefault("_kept_looks", {})
+        lines = looks.get(key)
+        width, height = self.region.size  # type: ignore[attr-defined] # border and padding included, as the crop
+        if lines is None:
+            lines = super().render_lines(Region(0, 0, width, height))  # type: ignore[misc]
+            if len(looks) >= self._KEEP_LOOKS:
+                looks.pop(next(iter(looks)))
+            looks[key] = lines
+        picked = lines[crop.y : crop.bottom]
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, width):
+            picked = [line.crop(x1, x2) for line in picked]
+        return picked
+
+    def _look(self) -> tuple[Any, ...] | None:
+        """What the pane's own lines are drawn from; None if it cannot be told (then drawn)."""
+        styles = self.styles  # type: ignore[attr-defined]
+        try:
+            key = (
+                self.region.size,  # type: ignore[attr-defined]
+                frozenset(styles._base_styles._rules.items()),
+                frozenset(styles._inline_styles._rules.items()),
+                _markup(self._border_title),  # type: ignore[attr-defined]
+                _markup(self._border_subtitle),  # type: ignore[attr-defined]
+                self.background_colors,  # type: ignore[attr-defined]
+                tuple(self.get_line_filters()),  # type: ignore[attr-defined]
+                self.app.theme,  # type: ignore[attr-defined]
+                self.app.ansi_color,  # type: ignore[attr-defined]
+            )
+            hash(key)
+        except (TypeError, AttributeError):
+            return None
+        return key
+
+
+def _markup(title: Content | None) -> str | None:
+    return None if title is None else title.markup
