@@ -281,6 +281,23 @@ async def test_a_tab_switch_moves_the_underline_at_once(monkeypatch: pytest.Monk
     assert slides == []
 
 
+async def test_a_click_on_a_tab_switches_the_queue_and_only_that_tab_is_active() -> None:
+    """The tab strip by mouse as by keys: a click on a tab shows its rows, and exactly one
+    tab carries the active style."""
+    from textual.widgets import Tab
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        queue = app.screen.queue
+        for tab in ("hub", "all", "mine", "all"):
+            await pilot.click(f"#tab-{tab}")
+            await pilot.pause()
+            assert queue.tab == tab
+            active = [t.id for t in app.screen.query(Tab) if t.has_class("-active")]
+            assert active == [f"tab-{tab}"]
+            assert {c.id for c in queue.conversations()} == {int(o.id) for o in queue.list._options}
+
+
 async def test_moving_the_highlight_repaints_only_its_rows_and_the_screen_is_right() -> None:
     """A move of the queue's highlight repaints the row it leaves and the row it reaches
     (not the whole list): what the terminal shows after each move, with and without
