@@ -44,11 +44,17 @@ def _bar_lines(bar: ScrollBar, renderable: ScrollBarRender) -> list[Strip]:
         back_color=style.bgcolor,
         bar_color=style.color,
     ).segments
-    if renderable.vertical:  # one segment per line, `thickness` cells wide
-        lines = [Strip([segment], width).apply_style(base) for segment in segments[:height]]
+    if renderable.vertical:  # one segment per line, `thickness` cells wide; most are alike
+        made: dict[object, Strip] = {}
+        lines = []
+        for segment in segments[:height]:
+            line = made.get(segment)
+            if line is None:
+                line = made[segment] = Strip([segment], width).apply_style(base)
+            lines.append(line)
     else:  # one row of one-cell segments (then a new line), `thickness` times
         lines = [Strip(segments[:width], width).apply_style(base)] * height
-    for line_filter in filters:
+    for line_filter in filters:  # a strip keeps its filtered self: alike lines are filtered once
         lines = [line.apply_filter(line_filter, background) for line in lines]
     bar.__dict__["_light_lines"] = (key, lines)
     return lines
