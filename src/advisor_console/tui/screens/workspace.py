@@ -173,10 +173,13 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
 
     @on(QueuePane.ConversationSelected)
     def _selected(self, message: QueuePane.ConversationSelected) -> None:
-        self.open_conversation(message.conversation_id)
-        self.query_one(ThreadView).focus()
+        thread = self.query_one(ThreadView)
+        self.open_conversation(message.conversation_id, refresh_bindings=thread.has_focus)
+        thread.focus()
 
-    def open_conversation(self, conversation_id: int) -> None:
+    def open_conversation(self, conversation_id: int, *, refresh_bindings: bool = True) -> None:
+        """Show the conversation; `refresh_bindings` False when a focus move follows (it
+        refreshes the keys shown: working them out twice was ~1 ms of an open)."""
         conv = self.workspace.state.conversations.get(conversation_id)
         if conv is None:
             return
@@ -187,7 +190,8 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
         thread = self.workspace.state.threads.get(conversation_id, [])
         self._seen_upto = thread[-1].id if thread else 0
         self.query_one(Client360Pane).show_client(conv.client_id, refetch=False)
-        self.refresh_bindings()
+        if refresh_bindings:
+            self.refresh_bindings()
         # What goes to the server (presence, the client's profile, the rest of the thread)
         # starts once the frame showing the conversation is drawn: the embedded server runs
         # in this process, and its share of the CPU came before that frame. So does marking
