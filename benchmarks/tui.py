@@ -337,7 +337,7 @@ class _Probe(_app_module.AdvisorApp):
                 self.call_later(self.exit)
             else:
                 self.call_later(screen.open_conversation, _big)
-        elif self._stage == 2 and screen.open_id == _big and len(screen.conversation.thread.blocks) >= _len:
+        elif self._stage == 2 and screen.open_id == _big and screen.conversation.thread.block_count >= _len:
             _note(f"thread {time.monotonic()!r}")
             self._stage = 3
 
@@ -600,7 +600,7 @@ async def _latencies(setting: Setting, scale: dict[str, int], log: Callable[[str
                 await _settle(app)
                 assert queue.highlighted_id == target, "the conversation is not in the Hub tab"
                 n = setting.thread_len if target == setting.big_id else 1
-                got = await _key(app, "enter", {"open": lambda t=target, n=n: screen.open_id == t and len(thread.blocks) >= n})
+                got = await _key(app, "enter", {"open": lambda t=target, n=n: screen.open_id == t and thread.block_count >= n})
                 if target == setting.big_id:
                     samples["open"].append(got["open"])
                 await _wait(lambda: not any(w.is_running for w in app.workers if w.group != "sync"), what="workers")

@@ -98,3 +98,44 @@ async def test_long_thread_opens_at_its_end_then_measures_the_rest() -> None:
         view.scroll_home(animate=False, immediate=True)
         await pilot.pause()
         assert view.render_line(0).text.rstrip() == view._block_strips(0, view._width)[0].text.rstrip()
+
+
+async def test_a_long_thread_makes_its_blocks_as_they_are_read() -> None:
+    """A thread given as LazyBlocks: opening it makes the blocks it measures from its end,
+    not all of them; the background makes each of the others once; it draws what the same
+    blocks in a list draw; when a message is added, the blocks already made stay (the same
+    objects, not made again) and only the new one is made."""
+    from advisor_console.tui.widgets.thread import LazyBlocks
+
+    def block(i: int) -> Block:
+        return Block(key=f"m{i}", kind="inbound" if i % 2 else "reply", author="A", time="09:12", body=f"message {i} " + "word " * (i % 40))
+
+    made: list[int] = []
+
+    def make(i: int) -> Block:
+        made.append(i)
+        return block(i)
+
+    keys = [f"m{i}" for i in range(1000)]
+    app = _ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ThreadView)
+        view.set_blocks(LazyBlocks(keys, make), scroll_end=True)
+        assert 0 < len(made) <= 2 * 30, "opening made more blocks than it measures"
+        await wait_until(pilot, lambda: not view.measuring, what="the whole thread measured")
+        assert sorted(made) == list(range(1000)), "each block made once"
+        lazy_lines = view.plain_lines()
+        first, last = view._blocks[0], view._blocks[999]
+        made.clear()
+        view.set_blocks(LazyBlocks([*keys, "m1000"], make), scroll_end=True)
+        await pilot.pause()
+        assert view._blocks[0] is first and view._blocks[999] is last
+        assert made == [1000]
+        assert "message 1000" in " ".join(view.plain_lines()[-8:])
+
+    app = _ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ThreadView)
+        view.set_blocks([block(i) for i in range(1000)], scroll_end=True)
+        await wait_until(pilot, lambda: not view.measuring, what="the whole thread measured")
+        assert view.plain_lines() == lazy_lines

@@ -16,7 +16,7 @@ from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, hub_today
 from ..safe import safe_line
 from .composer import Composer
 from .focus import KeptPaneLines
-from .thread import Block, ThreadView, cards_of
+from .thread import Block, LazyBlocks, ThreadView, cards_of
 
 
 OUTCOMES = {
@@ -47,14 +47,16 @@ def _call_prefix(attachments: list[Any]) -> str:
     return "☎ Call\n"
 
 
-def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now, client_name: str, memo: dict[tuple[Any, ...], Block] | None = None) -> list[Block]:
+def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now, client_name: str, memo: dict[tuple[Any, ...], Block] | None = None) -> LazyBlocks:
     """The blocks of a thread: its messages in order, then replies scheduled on the server,
-    then what is still in the outbox. Call notes show as internal notes with their outcome."""
+    then what is still in the outbox. Call notes show as internal notes with their outcome.
+    A message's block is made when first read (LazyBlocks): its key is known at once."""
     names = {u: a.name for u, a in state.advisors.items()}
-    blocks: list[Block] = []
     today = hub_today(me_hub, now)  # a block's time shows a date on other days than this
     shown_at = local_times(me_hub, now)
-    for m in state.threads.get(conversation_id, []):
+    messages = list(state.threads.get(conversation_id, []))  # as they are now: blocks are made later
+
+    def message_block(m: Any) -> Block:
         kind = m.kind.value
         author = client_name if kind == "inbound" else names.get(m.author, m.author)
         # A message's block only changes with the day (its time shows a date on other days)
@@ -72,12 +74,14 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
             quote = _quote_of(m.attachments, names, client_name)
             # Delivery as the channel reports it (a channel without receipts stays "sent": no mark).
             status = f"delivery:{m.delivery}:{m.delivery_error or ''}" if kind == "reply" and m.delivery in ("pending", "delivered", "read", "failed") else ""
-            block = Block(key=f"m{m.id}:{m.delivery}", kind=kind, author=author, time=shown_at(m.at), body=body, cards=cards_of(m.attachments), quote=quote, status=status)
+            block = Block(key=message_key(m), kind=kind, author=author, time=shown_at(m.at), body=body, cards=cards_of(m.attachments), quote=quote, status=status)
             if memo is not None:
                 if len(memo) > 50_000:
                     memo.clear()
                 memo[memo_key] = block
-        blocks.append(block)
+        return block
+
+    tail: list[Block] = []
     for sid, item in sorted(state.scheduled.get(conversation_id, {}).items()):
         try:
             at = datetime.fromisoformat(str(item.get("send_at")))
@@ -85,13 +89,20 @@ def thread_blocks(state: WorkspaceState, conversation_id: int, me_hub: str, now,
             continue
         author = names.get(str(item.get("author")), str(item.get("author")))
         status = f"scheduled for {shown_at(at)}"
-        blocks.append(Block(key=f"s{sid}", kind="reply", author=author, time="later", body=str(item.get("body", "")), cards=cards_of(item.get("attachments") or []), status=status))
+        tail.append(Block(key=f"s{sid}", kind="reply", author=author, time="later", body=str(item.get("body", "")), cards=cards_of(item.get("attachments") or []), status=status))
     for p in state.pending_for(conversation_id):
         if p.op != "message":
             continue
         status = p.error or "sending"
-        blocks.append(Block(key=f"p{p.key}:{status}", kind=p.kind if p.kind != "call_note" else "note", author="You", time="now", body=p.body, cards=cards_of(p.attachments), status=status))
-    return blocks
+        tail.append(Block(key=f"p{p.key}:{status}", kind=p.kind if p.kind != "call_note" else "note", author="You", time="now", body=p.body, cards=cards_of(p.attachments), status=status))
+    count = len(messages)
+    keys = [message_key(m) for m in messages] + [block.key for block in tail]
+    return LazyBlocks(keys, lambda i: message_block(messages[i]) if i < count else tail[i - count])
+
+
+def message_key(m: Any) -> str:
+    """A message block's key: it changes with what the block shows but the names and the day."""
+    return f"m{m.id}:{m.delivery}"
 
 
 def whatsapp_window(conv: ConversationSummary, now: datetime) -> tuple[bool, str] | None:
