@@ -62,6 +62,26 @@ async def test_bars_are_drawn_cell_for_cell_as_textual_draws_them() -> None:
                 bar.mouse_over, bar.grabbed = False, None
 
 
+async def test_a_bar_under_opacity_or_tint_is_drawn_by_textual() -> None:
+    """Opacity (the bar's own or an ancestor's) and tint change a bar's cells in Textual's
+    drawing: such a bar is left to it, and the cells are the same."""
+    app = _BarsApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        option_list = app.query_one(OptionList)
+        bar = option_list.vertical_scrollbar
+        for setting in ("opacity", "tint"):
+            if setting == "opacity":
+                option_list.styles.opacity = 0.6
+            else:
+                option_list.styles.opacity = 1.0
+                bar.styles.tint = "red 40%"
+            await pilot.pause()
+            for position in (0, 17, 100):
+                bar.position = position
+                _compare(bar)
+
+
 async def test_a_bar_is_drawn_anew_when_it_moves_and_kept_while_it_does_not() -> None:
     app = _BarsApp()
     async with app.run_test(size=(60, 30)) as pilot:

@@ -376,6 +376,14 @@ async def test_a_focus_move_repaints_the_queues_highlighted_row_alone_and_the_sc
             original_restyle(*args, **kwargs)
 
         qlist.refresh, qlist.update_node_styles = counting, restyle  # type: ignore[method-assign]
+        original_update_nodes = app.stylesheet.update_nodes
+
+        def update_nodes(nodes: Any, *args: Any, **kwargs: Any) -> None:
+            nodes = list(nodes)
+            restyled.extend(True for node in nodes if node is qlist)
+            original_update_nodes(nodes, *args, **kwargs)
+
+        app.stylesheet.update_nodes = update_nodes  # type: ignore[method-assign]
         for target, has_focus in ((thread, False), (qlist, True)):
             repainted.clear()
             target.focus()

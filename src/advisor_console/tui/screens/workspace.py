@@ -174,7 +174,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
     @on(QueuePane.ConversationSelected)
     def _selected(self, message: QueuePane.ConversationSelected) -> None:
         thread = self.query_one(ThreadView)
-        self.open_conversation(message.conversation_id, refresh_bindings=thread.has_focus)
+        self.open_conversation(message.conversation_id, refresh_bindings=self.focused is thread)
         thread.focus()
 
     def open_conversation(self, conversation_id: int, *, refresh_bindings: bool = True) -> None:

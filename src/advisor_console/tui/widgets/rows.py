@@ -206,11 +206,18 @@ class RowList(OptionList):
         # asks it per line: the line table brought up to date, the content width through
         # the scrollbar gutter, the scroll offset, three component styles): about half of
         # the list's drawing time, and a full repaint comes with every scrolling move.
+        self._painting = self._paint()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = None
+
+    def _paint(self) -> _Paint:
         self._update_lines()
         padding = self.get_component_styles("option-list--option").padding
         width = self.scrollable_content_region.width
         normal = self.get_visual_style("option-list--option")
-        self._painting = _Paint(
+        return _Paint(
             scroll_y=self.scroll_offset.y,
             lines=self._line_cache.lines,
             highlighted=self.highlighted,
@@ -223,10 +230,6 @@ class RowList(OptionList):
             disabled=self.get_visual_style("option-list--option", "option-list--option-disabled"),
             blank=Strip.blank(width, normal.rich_style),
         )
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._painting = None
 
     def _highlight_class(self) -> str:
         focused = self.FOCUSED_HIGHLIGHT
@@ -234,8 +237,8 @@ class RowList(OptionList):
 
     def render_line(self, y: int) -> Strip:
         paint = self._painting
-        if paint is None:  # outside a repaint (Textual asks for a line alone): as OptionList
-            return super().render_line(y)
+        if paint is None:  # outside a repaint (Textual asks for a line alone)
+            paint = self._paint()
         line = paint.scroll_y + y
         if line >= len(paint.lines):
             return paint.blank
