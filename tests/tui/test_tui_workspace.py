@@ -302,14 +302,8 @@ async def test_moving_the_highlight_repaints_only_its_rows_and_the_screen_is_rig
     """A move of the queue's highlight repaints the row it leaves and the row it reaches
     (not the whole list): what the terminal shows after each move, with and without
     scrolling, is what a full repaint of the list shows."""
-    from rich.console import Console
-
     def shown(app) -> str:  # noqa: ANN001 - every cell with its colours
-        console = Console(width=160, height=48, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False)
-        console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-        return console.export_text(styles=True)
-
-    import io
+        return screen_text(app, styles=True)
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -342,16 +336,10 @@ async def test_a_focus_move_repaints_the_queues_highlighted_row_alone_and_the_sc
     """The queue shows the focus in its highlighted row (stronger while it has the focus):
     a focus move to the thread and back repaints that row, without restyling the list
     (which repainted every line), and the screen is then what a full repaint shows."""
-    import io
-
-    from rich.console import Console
-
     from advisor_console.tui.widgets.thread import ThreadView
 
     def shown(app) -> str:  # noqa: ANN001 - every cell with its colours
-        console = Console(width=160, height=48, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False)
-        console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-        return console.export_text(styles=True)
+        return screen_text(app, styles=True)
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

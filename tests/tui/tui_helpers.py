@@ -40,8 +40,10 @@ async def open_conversation(pilot: Pilot, conversation_id: int) -> None:
     await wait_until(pilot, lambda: pilot.app.screen.open_id == conversation_id, what=f"conversation {conversation_id} open")
 
 
-def screen_text(app: App) -> str:
+def screen_text(app: App, *, styles: bool = False) -> str:
+    """What the screen shows, drawn afresh by the compositor; with `styles`, every cell's
+    colours too (to compare a partial repaint with a full one)."""
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text(styles=False)
+    return console.export_text(styles=styles)
