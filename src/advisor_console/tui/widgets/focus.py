@@ -137,7 +137,7 @@ def mark_focused_pane(panes: Iterable[Widget], focused: Widget | None) -> None:
 
 class KeptPaneLines:
     """Mixin for a workspace pane: its own lines kept per look (size, styles, titles,
-    backgrounds beneath it, the app's filters). Textual draws them anew, 1–3 ms a pane, at
+    backgrounds beneath it, opacity, the app's filters). Textual draws them anew, 1–3 ms a pane, at
     every change of its border (each focus move changes two panes) since a restyle empties
     its cache; the looks a pane takes are few (with and without the focus, per theme)."""
 
@@ -172,6 +172,7 @@ class KeptPaneLines:
                 _markup(self._border_title),  # type: ignore[attr-defined]
                 _markup(self._border_subtitle),  # type: ignore[attr-defined]
                 self.background_colors,  # type: ignore[attr-defined]
+                self.opacity,  # type: ignore[attr-defined] # its own and its ancestors'
                 tuple(self.get_line_filters()),  # type: ignore[attr-defined]
                 self.app.theme,  # type: ignore[attr-defined]
                 self.app.ansi_color,  # type: ignore[attr-defined]
