@@ -91,6 +91,31 @@ async def test_drafts_are_kept_per_conversation() -> None:
         assert composer.conversation_id == 1 and composer.text == "draft for Yuki"
 
 
+async def test_an_empty_composer_is_not_reloaded_and_nothing_of_another_conversation_is_undone() -> None:
+    """Opening conversations without drafts leaves an empty composer as it is (no reload, no
+    redraw); text typed and deleted in one conversation cannot be undone back in the next."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        composer = app.screen.query_one(Composer)
+        loads: list[str] = []
+        original = composer.load_text
+
+        def load_text(text: str) -> None:
+            loads.append(text)
+            original(text)
+
+        composer.load_text = load_text  # type: ignore[method-assign]
+        await pilot.press("j", "enter")  # Yuki: no draft
+        await pilot.press("escape", "k", "enter")  # José: no draft
+        assert loads == [] and composer.text == ""
+        await pilot.press("r", *"secret", *["backspace"] * 6)
+        assert composer.text == "" and composer.history.undo_stack
+        await pilot.press("escape", "j", "enter", "r")  # Yuki again: the history goes
+        assert loads == [""] and not composer.history.undo_stack
+        await pilot.press("ctrl+z")
+        assert composer.text == ""
+
+
 async def test_live_message_updates_queue_and_open_thread_without_keys() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

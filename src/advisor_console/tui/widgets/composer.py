@@ -102,7 +102,8 @@ class Composer(TextArea):
         subtitle = " · ".join(parts) + ("  (ctrl+x drops them)" if parts else "")
         if self.consent_notice and self.mode == "reply":
             subtitle = f"⚠ {self.consent_notice}" + (f" · {subtitle}" if subtitle else "")
-        self.border_subtitle = subtitle
+        if subtitle != self.border_subtitle:  # a new subtitle repaints the whole composer
+            self.border_subtitle = subtitle
         self.set_class(bool(self.consent_notice) and self.mode == "reply", "-refused")
 
     def set_consent_notice(self, text: str) -> None:
@@ -144,8 +145,11 @@ class Composer(TextArea):
         self._show_extras()
         text = self.workspace.draft(conversation_id) if conversation_id is not None else ""
         self._saved_text = text
-        self.load_text(text)
-        self.move_cursor(self.document.end)
+        # An empty draft into an empty composer with nothing to undo changes nothing shown or
+        # undoable: not loaded (loading rebuilt and redrew the composer on every open).
+        if text or self.text or self.history.undo_stack or self.history.redo_stack:
+            self.load_text(text)
+            self.move_cursor(self.document.end)
         self.disabled = conversation_id is None
 
     def save_draft_now(self) -> None:
