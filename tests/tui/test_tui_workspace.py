@@ -414,21 +414,21 @@ async def test_a_focus_move_repaints_the_queues_highlighted_row_alone_and_the_sc
 
 
 async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_themes_and_sizes() -> None:
-    """A pane's own lines (border, title, background) are kept per look (focus.KeptPaneLines):
+    """A pane's own lines (border, title, background) are kept per look (focus.KeptLines):
     after focus moves back and forth, a theme change and a resize, every pane's kept lines
     are cell for cell what Textual draws for it afresh, and a move back to a look is not
     drawn again."""
     from textual.geometry import Region
     from textual.widget import Widget
 
-    from advisor_console.tui.widgets.focus import KeptPaneLines
+    from advisor_console.tui.widgets.focus import KeptLines
     from advisor_console.tui.widgets.thread import ThreadView
 
     def cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
         return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
 
     def check(app) -> None:  # noqa: ANN001
-        panes = [w for w in app.screen.walk_children() if isinstance(w, KeptPaneLines) and w.display]
+        panes = [w for w in app.screen.walk_children() if isinstance(w, KeptLines) and w.display]
         assert len(panes) >= 3
         for pane in panes:
             whole = Region(0, 0, *pane.region.size)
@@ -470,6 +470,52 @@ async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_theme
         await pilot.resize_terminal(140, 40)
         await pilot.pause()
         check(app)
+
+
+async def test_the_client_360_draws_a_client_shown_before_from_its_kept_lines() -> None:
+    """Back to a conversation whose client was shown: the profile's lines are the kept ones
+    (nothing drawn), and they are what Textual draws for it; a changed profile is drawn."""
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from advisor_console.tui.widgets.client360 import Client360Body, Client360Pane
+
+    def cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
+        return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        body = app.screen.query_one(Client360Body)
+        await pilot.press("j", "enter")  # Yuki
+        await pilot.pause()
+        yuki = screen_text(app, styles=True)
+        await pilot.press("escape", "k", "enter")  # José
+        await pilot.pause()
+        drawn: list[object] = []
+        original = Widget.render_lines
+
+        def counting(self, crop):  # noqa: ANN001, ANN202
+            if self is body:
+                drawn.append(crop)
+            return original(self, crop)
+
+        Widget.render_lines = counting  # type: ignore[method-assign]
+        try:
+            await pilot.press("escape", "j", "enter")  # Yuki again
+            await pilot.pause()
+        finally:
+            Widget.render_lines = original  # type: ignore[method-assign]
+        assert drawn == [], "a profile shown before was drawn again"
+        assert screen_text(app, styles=True) == yuki
+        whole = Region(0, 0, *body.region.size)
+        kept = cells(body.render_lines(whole))
+        body.refresh()
+        assert kept == cells(Widget.render_lines(body, whole))
+        pane = app.screen.query_one(Client360Pane)
+        pane.client = pane.client.model_copy(update={"notes": "Prefers the Tokyo boutique."})
+        pane._show()
+        await pilot.pause()
+        assert "Prefers the Tokyo boutique." in screen_text(app)
 
 
 async def test_queue_rows_are_made_as_they_come_on_screen() -> None:

@@ -24,15 +24,21 @@ from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, awa
 from ..keys import CLIENT360_BINDINGS
 from ..safe import safe, safe_line
 from ..screens.prompts import NotesScreen
-from .focus import FocusStyledOnly, KeptPaneLines
+from .focus import FocusStyledOnly, KeptLines
 
 MAX_PURCHASES = 12
 MAX_RECENT = 5
 SHOE_KEYS = (("shoes_eu", "EU"), ("shoes_us", "US"), ("shoes_jp", "JP"))
 
 
-class Client360Body(Static):
+class Client360Body(KeptLines, Static):
+    """The profile: its lines kept per client drawing shown (KeptLines), so opening a
+    conversation whose client was shown before draws nothing new."""
+
     COMPONENT_CLASSES = {"c360--name", "c360--native", "c360--section", "c360--dim", "c360--tier", "c360--yes", "c360--no", "c360--returned", "c360--due", "c360--birthday"}
+
+    def _content_key(self) -> object:
+        return self.visual  # a KeptProfile per client (or a short message)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -80,7 +86,7 @@ PURCHASE_SORTS = (
 )
 
 
-class Client360Pane(KeptPaneLines, FocusStyledOnly, VerticalScroll, can_focus=True):
+class Client360Pane(KeptLines, FocusStyledOnly, VerticalScroll, can_focus=True):
     BINDINGS = CLIENT360_BINDINGS
 
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002

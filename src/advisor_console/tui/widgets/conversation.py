@@ -15,7 +15,7 @@ from ...domain.reducer import WorkspaceState
 from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, hub_today, local_times
 from ..safe import safe_line
 from .composer import Composer
-from .focus import KeptPaneLines
+from .focus import KeptLines
 from .thread import Block, LazyBlocks, ThreadView, cards_of
 
 
@@ -122,7 +122,7 @@ class ConversationTitle(Static):
     COMPONENT_CLASSES = {"title--name", "title--dim", "title--mine", "title--other", "title--presence", "title--warn"}
 
 
-class ConversationPane(KeptPaneLines, Vertical):
+class ConversationPane(KeptLines, Vertical):
     def __init__(self, workspace, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.workspace = workspace

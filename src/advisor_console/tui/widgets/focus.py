@@ -6,8 +6,9 @@ not any rule depends on its focus; and a `:focus-within` rule restyles the whole
 the pane that holds it. In the workspace that was most of the screen on each move from the
 queue to the thread (~12 ms of restyling, then repainting what it touched).
 
-- `KeptPaneLines`: a pane's own lines (its border, title and background; its children
-  draw over the rest) are kept per look, so a focus move and back draws each look once.
+- `KeptLines`: a pane's own lines (its border, title and background; its children
+  draw over the rest) are kept per look, so a focus move and back draws each look once
+  (and the client 360's profile per client).
 - `FocusStyledOnly`: a focusable widget restyles on a change of focus only if a rule of the
   stylesheet styles it by `:focus` / `:blur` (a thread view, a client 360 pane: none), and
   is not repainted whole for it (Textual's Focus and Blur handlers repaint every line of
@@ -135,38 +136,53 @@ def mark_focused_pane(panes: Iterable[Widget], focused: Widget | None) -> None:
         changed[0].app.stylesheet.update_nodes(changed, animate=True)
 
 
-class KeptPaneLines:
-    """Mixin for a workspace pane: its own lines kept per look (size, styles, titles,
-    backgrounds beneath it, opacity, the app's filters). Textual draws them anew, 1–3 ms a pane, at
-    every change of its border (each focus move changes two panes) since a restyle empties
-    its cache; the looks a pane takes are few (with and without the focus, per theme)."""
+class KeptLines:
+    """Mixin: a widget's lines kept per look (size, styles, titles, backgrounds beneath it,
+    opacity, the app's filters, and what `_content_key` names of its content), each drawn
+    by Textual the first time it is asked for. Textual draws them anew after any restyle or
+    update, which empties its cache:
+    - a workspace pane's own lines (border, title, background; its children draw over the
+      rest), 1–3 ms a pane at every focus move (two panes change border), with few looks
+      (with and without the focus, per theme);
+    - the client 360's profile (`Client360Body`, its content the kept drawing of a client),
+      1.5–4 ms at every open of a conversation, though the profile was drawn before."""
 
     _KEEP_LOOKS = 8
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        key = self._look()  # type: ignore[attr-defined]
+        key = self._look()
         if key is None:
             return super().render_lines(crop)  # type: ignore[misc]
-        looks: dict[Any, list[Strip]] = self.__dict__.setdefault("_kept_looks", {})
-        lines = looks.get(key)
+        looks: dict[Any, list[Strip | None]] = self.__dict__.setdefault("_kept_looks", {})
         width, height = self.region.size  # type: ignore[attr-defined] # border and padding included, as the crop
+        lines = looks.get(key)
         if lines is None:
-            lines = super().render_lines(Region(0, 0, width, height))  # type: ignore[misc]
             if len(looks) >= self._KEEP_LOOKS:
                 looks.pop(next(iter(looks)))
-            looks[key] = lines
-        picked = lines[crop.y : crop.bottom]
+            lines = looks[key] = [None] * height
+        top, bottom = max(0, crop.y), min(height, crop.bottom)
+        missing = [y for y in range(top, bottom) if lines[y] is None]
+        if missing:
+            first, last = missing[0], missing[-1] + 1
+            for y, line in enumerate(super().render_lines(Region(0, first, width, last - first)), start=first):  # type: ignore[misc]
+                lines[y] = line
+        picked = lines[top:bottom]
         x1, x2 = crop.column_span
         if (x1, x2) != (0, width):
-            picked = [line.crop(x1, x2) for line in picked]
-        return picked
+            return [line.crop(x1, x2) for line in picked]  # type: ignore[union-attr]
+        return picked  # type: ignore[return-value]
+
+    def _content_key(self) -> Any:
+        """What of the widget's content its lines depend on (a pane: none of its own)."""
+        return None
 
     def _look(self) -> tuple[Any, ...] | None:
-        """What the pane's own lines are drawn from; None if it cannot be told (then drawn)."""
+        """What the widget's lines are drawn from; None if it cannot be told (then drawn)."""
         styles = self.styles  # type: ignore[attr-defined]
         try:
             key = (
                 self.region.size,  # type: ignore[attr-defined]
+                self._content_key(),
                 frozenset(styles._base_styles._rules.items()),
                 frozenset(styles._inline_styles._rules.items()),
                 _markup(self._border_title),  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from ..format import HUB_CURRENCY, money, without_background
 from ..keys import LOOKBOOK_BINDINGS, LOOKBOOK_DETAIL_BINDINGS, LOOKBOOK_RESULT_BINDINGS
 from ..safe import safe_line
 from .product_image import ProductPicture
-from .focus import KeptPaneLines
+from .focus import KeptLines
 from .rows import RowList, TextRow
 
 
@@ -147,7 +147,7 @@ class ProductDetailView(VerticalScroll, can_focus=True):
         self.query_ancestor(Lookbook).close_detail()
 
 
-class Lookbook(KeptPaneLines, Vertical):
+class Lookbook(KeptLines, Vertical):
     BINDINGS = LOOKBOOK_BINDINGS
 
     class Share(Message):

@@ -37,7 +37,7 @@ from ...domain.queue import SORTS, TABS, QueueView, fold, in_tab, matches, selec
 from ..format import CHANNEL_ICONS, PRIORITY_MARKS, STATUS_MARKS, TIER_MARKS, waiting, without_background
 from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS, QUEUE_SEARCH_BINDINGS
 from ..safe import safe_line
-from .focus import KeptPaneLines
+from .focus import KeptLines
 from .rows import RowList, TextRow
 
 _TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}
@@ -119,7 +119,7 @@ class QueueSearch(Input):
     BINDINGS = QUEUE_SEARCH_BINDINGS
 
 
-class QueuePane(KeptPaneLines, Vertical):
+class QueuePane(KeptLines, Vertical):
     """Tabs and conversation rows. Posts `ConversationSelected` when one is opened."""
 
     class ConversationSelected(Message):
