@@ -11,10 +11,7 @@ from textual.geometry import Region
 from textual.widgets import OptionList, Static
 
 from advisor_console.tui import scrollbars
-
-
-def _cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
-    return [[(ch, segment.style) for segment in strip for ch in segment.text] for strip in strips]
+from tui_helpers import cells
 
 
 class _BarsApp(App[None]):
@@ -37,8 +34,8 @@ def _compare(bar) -> None:  # noqa: ANN001
         if not crop.area:
             continue
         bar.refresh()
-        theirs = _cells(scrollbars._textual_render_lines(bar, crop))
-        ours = _cells(scrollbars._render_lines(bar, crop))
+        theirs = cells(scrollbars._textual_render_lines(bar, crop))
+        ours = cells(scrollbars._render_lines(bar, crop))
         assert ours == theirs, (bar.vertical, bar.position, crop)
 
 
@@ -93,8 +90,8 @@ async def test_a_bar_is_drawn_anew_when_it_moves_and_kept_while_it_does_not() ->
         assert scrollbars._render_lines(bar, whole)[0] is first[0]  # kept, not drawn again
         bar.position = 50
         moved = scrollbars._render_lines(bar, whole)
-        assert _cells(moved) != _cells(first)
-        assert _cells(moved) == _cells(scrollbars._textual_render_lines(bar, whole))
+        assert cells(moved) != cells(first)
+        assert cells(moved) == cells(scrollbars._textual_render_lines(bar, whole))
 
 
 def test_the_workstation_draws_its_bars_so() -> None:

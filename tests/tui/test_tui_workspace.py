@@ -17,7 +17,7 @@ from advisor_console.tui.widgets.composer import Composer
 from advisor_console.tui.widgets.queue import QueueList
 from advisor_console.tui.widgets.thread import ThreadView
 from tui_helpers import open_conversation, wait_until
-from tui_helpers import screen_text
+from tui_helpers import cells, screen_text, textual_draws
 from snapshot_app import NOW, fixed_events, make_app
 
 SIZE = (160, 48)
@@ -424,9 +424,6 @@ async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_theme
     from advisor_console.tui.widgets.focus import KeptLines
     from advisor_console.tui.widgets.thread import ThreadView
 
-    def cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
-        return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
-
     def check(app) -> None:  # noqa: ANN001
         panes = [w for w in app.screen.walk_children() if isinstance(w, KeptLines) and w.display]
         assert len(panes) >= 3
@@ -446,23 +443,11 @@ async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_theme
             target.focus()
             await pilot.pause()
             check(app)
-        queue = app.screen.queue
-        drawn: list[object] = []
-        original = Widget.render_lines
-
-        def counting(self, crop):  # noqa: ANN001, ANN202
-            if self is queue:
-                drawn.append(crop)
-            return original(self, crop)
-
-        Widget.render_lines = counting  # type: ignore[method-assign]
-        try:
+        with textual_draws(app.screen.queue) as drawn:
             thread.focus()
             await pilot.pause()
             qlist.focus()
             await pilot.pause()
-        finally:
-            Widget.render_lines = original  # type: ignore[method-assign]
         assert drawn == [], "a look the queue pane had before was drawn again"
         app.theme = "textual-light"
         await pilot.pause()
@@ -480,9 +465,6 @@ async def test_the_client_360_draws_a_client_shown_before_from_its_kept_lines() 
 
     from advisor_console.tui.widgets.client360 import Client360Body, Client360Pane
 
-    def cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001
-        return [[(ch, seg.style) for seg in strip for ch in seg.text] for strip in strips]
-
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         body = app.screen.query_one(Client360Body)
@@ -491,20 +473,9 @@ async def test_the_client_360_draws_a_client_shown_before_from_its_kept_lines() 
         yuki = screen_text(app, styles=True)
         await pilot.press("escape", "k", "enter")  # José
         await pilot.pause()
-        drawn: list[object] = []
-        original = Widget.render_lines
-
-        def counting(self, crop):  # noqa: ANN001, ANN202
-            if self is body:
-                drawn.append(crop)
-            return original(self, crop)
-
-        Widget.render_lines = counting  # type: ignore[method-assign]
-        try:
+        with textual_draws(body) as drawn:
             await pilot.press("escape", "j", "enter")  # Yuki again
             await pilot.pause()
-        finally:
-            Widget.render_lines = original  # type: ignore[method-assign]
         assert drawn == [], "a profile shown before was drawn again"
         assert screen_text(app, styles=True) == yuki
         whole = Region(0, 0, *body.region.size)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from textual.app import App
@@ -47,3 +48,29 @@ def screen_text(app: App, *, styles: bool = False) -> str:
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text(styles=styles)
+
+
+def cells(strips) -> list[list[tuple[str, object]]]:  # noqa: ANN001 - Textual Strips
+    """Every cell of `strips`: its character and style (to compare two drawings)."""
+    return [[(ch, segment.style) for segment in strip for ch in segment.text] for strip in strips]
+
+
+@contextmanager
+def textual_draws(widget) -> Iterator[list[object]]:  # noqa: ANN001 - a Widget
+    """The crops Textual's own `Widget.render_lines` draws for `widget` meanwhile (a widget
+    whose lines are kept draws nothing when it shows a look it had before)."""
+    from textual.widget import Widget
+
+    drawn: list[object] = []
+    original = Widget.render_lines
+
+    def counting(self, crop):  # noqa: ANN001, ANN202
+        if self is widget:
+            drawn.append(crop)
+        return original(self, crop)
+
+    Widget.render_lines = counting  # type: ignore[method-assign]
+    try:
+        yield drawn
+    finally:
+        Widget.render_lines = original  # type: ignore[method-assign]
