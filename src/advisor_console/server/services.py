@@ -269,20 +269,20 @@ def deliver(
     first_subject = subject
     holder = username_of(session, conv.assignee_id)
     subject = None
+    changes: dict[str, Any] = {"last_activity_at": now}
     if kind == MessageKind.reply:
         if holder is None:  # replying claims the conversation
-            conv.assignee_id = author_id
-            conv.status = "assigned" if conv.status != "snoozed" else conv.status
-        conv.first_response_at = conv.first_response_at or now
+            changes["assignee_id"] = author_id
+            changes["status"] = "assigned" if conv.status != "snoozed" else conv.status
+        changes["first_response_at"] = conv.first_response_at or now
         first_name = next((a.get("name") for a in attachments if a.get("type") not in ("quote", "call")), None)
-        conv.preview = _preview(text or (first_name or "") if attachments else text)
+        changes["preview"] = _preview(text or (first_name or "") if attachments else text)
         if conv.channel == "email":
             subject = first_subject or reply_subject(conv.subject)
-    conv.last_activity_at = now
-    session.add(conv)
-    session.flush()
-    msg = MessageRow(
-        conversation_id=conv.id or 0,
+    message = _add_message(
+        session,
+        conv,
+        changes,
         kind=kind.value,
         body=text,
         attachments=attachments,
@@ -293,9 +293,6 @@ def deliver(
         subject=subject,
         scheduled_id=scheduled_id,
     )
-    session.add(msg)
-    session.flush()
-    message = msg.to_model().model_dump(mode="json")
     _emit(session, ev.MESSAGE_CREATED, author, conv, {"message": message}, prev_assignee=holder)
     return message
 
@@ -599,15 +596,16 @@ def _add_message(session: Session, conv: ConversationRow, changes: dict[str, Any
     Core (the busiest write, a client's message: the ORM's unit of work was a fifth of its
     CPU): on PostgreSQL one statement (the UPDATE in a CTE of the INSERT), one round trip.
     `conv` is left holding the new values, as loaded (not to be written again). The
-    message as its model's JSON."""
+    message as its model's JSON. Every message is stored here (client, advisor, whisper)."""
     session.flush()  # the ORM's own pending changes (a conversation just made or woken) first
     conversation_id = conv.id
-    update = _CONVERSATION.update().where(_CONVERSATION.c.id == conversation_id).values(**changes)
     insert = _MESSAGE.insert().values(conversation_id=conversation_id, **values).returning(_MESSAGE.c.id)
-    if session.get_bind().dialect.name == "postgresql":
+    update = _CONVERSATION.update().where(_CONVERSATION.c.id == conversation_id).values(**changes) if changes else None
+    if update is not None and session.get_bind().dialect.name == "postgresql":
         message_id = session.execute(insert.add_cte(update.cte("touched"))).scalar_one()
     else:
-        session.execute(update)
+        if update is not None:
+            session.execute(update)
         message_id = session.execute(insert).scalar_one()
     for name, value in changes.items():
         set_committed_value(conv, name, value)

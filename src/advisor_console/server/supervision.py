@@ -272,7 +272,7 @@ def report_csv(data: dict[str, Any]) -> str:
 
 
 def whisper(session: Session, actor: Advisor, conv_id: int, text: str) -> tuple[int, dict[str, Any]]:
-    from .services import _conversation, check_message_size, summary, username_of
+    from .services import _add_message, _conversation, check_message_size, summary, username_of
 
     check_message_size(text)
     if not text.strip():
@@ -281,10 +281,7 @@ def whisper(session: Session, actor: Advisor, conv_id: int, text: str) -> tuple[
     holder = username_of(session, conv.assignee_id)
     if holder is None:
         raise ApiError(409, "not_assigned", "Nobody holds this conversation: there is no one to whisper to.")
-    row = MessageRow(conversation_id=conv.id or 0, kind=MessageKind.whisper.value, body=text, attachments=[], author=actor.username, at=utcnow(), delivery="internal", whisper_to=holder)
-    session.add(row)
-    session.flush()
-    message = row.to_model().model_dump(mode="json")
+    message = _add_message(session, conv, {}, kind=MessageKind.whisper.value, body=text, attachments=[], author=actor.username, at=utcnow(), delivery="internal", whisper_to=holder)
     data = {"conversation": summary(session, conv).model_dump(mode="json"), "message": message}
     eventlog.append(session, ev.MESSAGE_CREATED, actor.username, data, conversation_id=conv.id, hub=WHISPER_HUB, assignee=holder)
     return 201, message
