@@ -12,7 +12,7 @@ queue to the thread (~12 ms of restyling, then repainting what it touched).
 - `FocusStyledOnly`: a focusable widget restyles on a change of focus only if a rule of the
   stylesheet styles it by `:focus` / `:blur` (a thread view, a client 360 pane: none), and
   is not repainted whole for it (Textual's Focus and Blur handlers repaint every line of
-  the widget, from scratch, in case its drawing shows the focus: `focus_moved_quietly`).
+  the widget, from scratch, in case its drawing shows the focus: `QuietFocus`).
 - The workspace's panes show the focus through a class, `-focus`, set by the screen on
   each focus move on the pane itself only (`mark_focused_pane`): no rule below a pane
   depends on it. The class changes the border alone; the title's colour is markup in the
@@ -72,46 +72,45 @@ def styled_by_focus(widget: Widget) -> bool:
     return answer
 
 
-def focus_moved_quietly(widget: Widget, event: events.Focus | events.Blur) -> None:
-    """Handle a Focus or Blur event as Textual's own handlers do, without their repaint of
-    every line of the widget: for a widget whose drawing does not show the focus, or shows
-    it through its styles (a restyle repaints what changes) or its own `watch_has_focus`."""
-    event.prevent_default()  # Textual's handler (Widget's) is not called after this one
-    focused = isinstance(event, events.Focus)
-    widget.has_focus = focused
-    if widget.parent is not None:
-        widget.parent.post_message(events.DescendantFocus(widget) if focused else events.DescendantBlur(widget))
-
-
-def focus_quietly(widget: Widget, scroll_visible: bool = True) -> None:
-    """`Widget.focus()` without its repaint of every line of the widget: the focus is set
-    a moment later, as Textual does it."""
-
-    def set_focus(target: Widget) -> None:
-        try:
-            target.screen.set_focus(target, scroll_visible=scroll_visible)
-        except NoScreen:
-            pass
-
-    widget.app.call_later(set_focus, widget)
-
-
-class FocusStyledOnly:
-    """Mixin for a focusable widget: no restyle on focus unless a rule needs one, no repaint."""
+class QuietFocus:
+    """Mixin for a focusable widget whose drawing does not show the focus, or shows it
+    through its styles (a restyle repaints what changes) or its own `watch_has_focus`:
+    Textual's `focus()` and its Focus and Blur handlers, without their repaint of every
+    line of the widget."""
 
     def focus(self, scroll_visible: bool = True) -> Any:
-        focus_quietly(self, scroll_visible)  # type: ignore[arg-type]
+        """The focus is set a moment later, as Textual's `focus()` sets it."""
+
+        def set_focus(target: Widget) -> None:
+            try:
+                target.screen.set_focus(target, scroll_visible=scroll_visible)
+            except NoScreen:
+                pass
+
+        self.app.call_later(set_focus, self)  # type: ignore[attr-defined]
         return self
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._focus_moved(event)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._focus_moved(event)
+
+    def _focus_moved(self, event: events.Focus | events.Blur) -> None:
+        event.prevent_default()  # Textual's handler (Widget's) is not called after this one
+        focused = isinstance(event, events.Focus)
+        self.has_focus = focused
+        parent = self.parent  # type: ignore[attr-defined]
+        if parent is not None:
+            parent.post_message(events.DescendantFocus(self) if focused else events.DescendantBlur(self))  # type: ignore[arg-type]
+
+
+class FocusStyledOnly(QuietFocus):
+    """Mixin for a focusable widget: no restyle on focus unless a rule needs one, no repaint."""
 
     def watch_has_focus(self, has_focus: bool) -> None:
         if styled_by_focus(self):  # type: ignore[arg-type]
             super().watch_has_focus(has_focus)  # type: ignore[misc]
-
-    def _on_focus(self, event: events.Focus) -> None:
-        focus_moved_quietly(self, event)  # type: ignore[arg-type]
-
-    def _on_blur(self, event: events.Blur) -> None:
-        focus_moved_quietly(self, event)  # type: ignore[arg-type]
 
 
 def pane_title(title: str, focused: bool) -> str:

@@ -37,7 +37,7 @@ from ...domain.queue import SORTS, TABS, QueueView, fold, in_tab, matches, selec
 from ..format import CHANNEL_ICONS, PRIORITY_MARKS, STATUS_MARKS, TIER_MARKS, waiting, without_background
 from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS, QUEUE_SEARCH_BINDINGS
 from ..safe import safe_line
-from .focus import KeptLines
+from .focus import KeptLines, QuietFocus
 from .rows import RowList, TextRow
 
 _TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}
@@ -104,7 +104,7 @@ class QueueRowStyles(Widget):
         self.stale = True
 
 
-class QueueList(RowList):
+class QueueList(QuietFocus, RowList):
     """The conversation rows: a row drawn once is not drawn again while the same `Option`
     (the same conversation as shown, see QueuePane._option) comes back."""
 

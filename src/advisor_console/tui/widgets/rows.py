@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.geometry import Region, Spacing
@@ -32,8 +31,6 @@ from textual.style import Style as VisualStyle
 from textual.visual import Padding, RenderOptions, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
-
-from .focus import focus_moved_quietly, focus_quietly
 
 
 class TextRow(Visual):
@@ -152,7 +149,8 @@ class RowList(OptionList):
     A list whose `FOCUSED_HIGHLIGHT` names a component class shows the focus only in its
     highlighted row, drawn with that class while the list has the focus: a focus move
     repaints that row alone instead of restyling the list and its scrollbars and repainting
-    every line (some 3 ms of each open of a conversation, each return to the queue)."""
+    every line (some 3 ms of each open of a conversation, each return to the queue); with
+    focus.QuietFocus, nothing else is repainted."""
 
     FOCUSED_HIGHLIGHT: ClassVar[str | None] = None
 
@@ -186,20 +184,6 @@ class RowList(OptionList):
             super().watch_has_focus(has_focus)
         else:
             self._refresh_options(self.highlighted)
-
-    def focus(self, scroll_visible: bool = True) -> RowList:
-        if self.FOCUSED_HIGHLIGHT is None:
-            return super().focus(scroll_visible)
-        focus_quietly(self, scroll_visible)
-        return self
-
-    def _on_focus(self, event: events.Focus) -> None:
-        if self.FOCUSED_HIGHLIGHT is not None:
-            focus_moved_quietly(self, event)
-
-    def _on_blur(self, event: events.Blur) -> None:
-        if self.FOCUSED_HIGHLIGHT is not None:
-            focus_moved_quietly(self, event)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of a repaint asks is worked out once for the repaint (OptionList
