@@ -78,6 +78,78 @@ def test_measure_matches_rich_wrap_for_random_text() -> None:
         assert _wrapped_lines(line, width) == len(Text(line).wrap(console, width, overflow="fold")), (line, width)
 
 
+def test_wrapped_pieces_match_rich_wrap() -> None:
+    """The lines drawn without Rich's Text are Rich's lines: the same breaks, trims and folds."""
+    from rich.text import Text
+
+    from advisor_console.tui.safe import safe
+    from advisor_console.tui.widgets.thread import wrapped_pieces
+
+    console = Console(width=200)
+    rng = random.Random(12)
+    alphabet = "abc de  fgh 東京 👍🏽 é x\u200b\u0301" + " " * 6 + "\n"
+    samples = [safe(t) for t in TEXTS] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 160))) for _ in range(3000)]
+    for i, text in enumerate(samples):
+        width = rng.randint(4, 60) if i >= len(TEXTS) else 4 + i % 50
+        want = [line.plain for line in Text(text).wrap(console, width, overflow="fold")]
+        assert list(wrapped_pieces(text, width)) == want, (text, width)
+
+
+def _drawn_through_rich(view: ThreadView, block: Block, width: int) -> list:
+    """A message block as the thread drew it through Rich's Text (wrap, then render) before
+    its lines were made directly: the reference for the direct drawing."""
+    from rich.text import Text
+    from textual.strip import Strip
+
+    from advisor_console.tui.safe import safe
+    from advisor_console.tui.widgets.thread import BAR, NOTE_BAR, QUOTE_BAR, _head_parts
+
+    st, console, base = view.get_component_rich_style, view.app.console, view._line_base()[1]
+    inner = max(4, width - 2)
+    note = block.kind == "note"
+    fill = st("thread--note") if note else base
+    bar = Text(NOTE_BAR if note else BAR, st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar"))
+    head = Text()
+    for piece, component in _head_parts(block):
+        head.append(piece, st(component))
+    lines = [(bar + part, fill) for part in head.wrap(console, inner, overflow="fold")]
+    for line in safe(block.quote).split("\n") if block.quote else []:
+        lines += [(bar + part, fill) for part in Text(QUOTE_BAR + line, st("thread--quote")).wrap(console, inner, overflow="fold")]
+    if block.body:
+        lines += [(bar + part, fill) for part in Text(safe(block.body)).wrap(console, inner, overflow="fold")]
+    for card in block.cards:
+        lines += [(bar + part, fill) for part in view._card_lines(card, inner)]
+    lines.append((Text(""), base))
+    strips = []
+    for text, line_fill in lines:
+        text.stylize_before(line_fill)
+        strips.append(Strip(list(text.render(console)), text.cell_len).crop_extend(0, width, line_fill))
+    return strips
+
+
+async def test_message_lines_drawn_directly_are_richs() -> None:
+    """Every cell (character and style) of a message block drawn directly is the cell Rich's
+    wrap and render made, for every kind of message and text, at every width."""
+    from tui_helpers import cells
+
+    from advisor_console.tui.app import AdvisorApp
+
+    class Styled(_ThreadApp):
+        CSS_PATH = AdvisorApp.CSS_PATH  # the workstation's colours for each kind of line
+
+    app = Styled()
+    async with app.run_test(size=(100, 30)):
+        view = app.query_one(ThreadView)
+        assert view.get_component_rich_style("thread--reply-bar") != view._line_base()[1], "the bar has a colour of its own"
+        blocks = [b for b in _blocks() if b.kind != "system"]
+        blocks += [Block(key=f"q{i}", kind="reply", author="Aiko", time="09:12", body=b.body, quote=b.body[:80]) for i, b in enumerate(blocks[:8])]
+        blocks.append(Block(key="zw", kind="inbound", author="a\u200b" * 30, time="09:12", body="x", status="refused: why   " + "\u200b" * 40))
+        view.set_blocks(blocks)
+        for width in (6, 10, 13, 24, 40, 57, 80, 98):
+            for block in blocks:
+                assert cells(view._render_block(block, width)) == cells(_drawn_through_rich(view, block, width)), (width, block)
+
+
 async def test_long_thread_opens_at_its_end_then_measures_the_rest() -> None:
     app = _ThreadApp()
     async with app.run_test(size=(100, 30)) as pilot:

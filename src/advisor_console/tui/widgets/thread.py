@@ -16,14 +16,16 @@ scroll offset moved by as many lines, so what is on screen stays put. Opening a
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 from time import perf_counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
@@ -179,6 +181,29 @@ def _wrapped_lines(line: str, width: int) -> int:
     if len(line) <= width and line.isascii():
         return 1
     return len(_divide_line(line, width, fold=True)) + 1
+
+
+_TRAILING_SPACE = re.compile(r"\s+$")  # what Text.rstrip_end trims
+
+
+def wrapped_pieces(text: str, width: int) -> Iterator[str]:
+    """The lines of `Text(text).wrap(console, width, overflow="fold")`, as plain strings,
+    without Rich's Text objects (a third of drawing a message): its breaks (`divide_line`),
+    then, per line, the trailing whitespace beyond `width` characters trimmed and the rest
+    folded to `width` cells, as `Text.rstrip_end` and `Text.truncate` do. `text` holds no
+    tabs (`safe` replaced them)."""
+    for line in text.split("\n"):
+        if len(line) <= width and line.isascii():
+            yield line
+            continue
+        offsets = _divide_line(line, width, fold=True) if _divide_line is not None else []
+        for start, end in zip([0, *offsets], [*offsets, len(line)]):
+            piece = line[start:end]
+            if len(piece) > width and (space := _TRAILING_SPACE.search(piece)) is not None:
+                piece = piece[: len(piece) - min(len(space.group(0)), len(piece) - width)]
+            if cell_len(piece) > width:
+                piece = set_cell_size(piece, width)
+            yield piece
 
 
 def block_height(block: Block, width: int) -> int:
@@ -441,7 +466,7 @@ class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
         st = self.get_component_rich_style
         base = self._line_base()[1]
         console = self.app.console
-        lines: list[tuple[Text, Style]] = []
+        lines: list[tuple[Text | Strip, Style | None]] = []  # (line, fill to its width), or (line at its width, None)
         inner = max(4, width - 2)
 
         if block.kind == "system":
@@ -456,30 +481,47 @@ class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
             fill = st("thread--note") if note else base
             bar_style = st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar")
             bar = Text(NOTE_BAR if note else BAR, bar_style)
-            head = Text()
-            for piece, component in _head_parts(block):
-                head.append(piece, st(component))
-            for part in head.wrap(console, inner, overflow="fold"):
-                lines.append((bar + part, fill))
+            # The bar's style is the base of each of its lines, the fill beneath what they
+            # hold (as `bar + part` then `stylize_before(fill)` make them in Rich).
+            lined = bar_style + fill
+            head_parts = _head_parts(block)
+            if sum(cell_len(piece) for piece, _ in head_parts) <= inner:  # one line, drawn directly
+                segments = [Segment(bar.plain, lined)]
+                segments += [Segment(piece, lined + st(component)) for piece, component in head_parts if piece]
+                lines.append((Strip(segments), fill))
+            else:
+                head = Text()
+                for piece, component in head_parts:
+                    head.append(piece, st(component))
+                for part in head.wrap(console, inner, overflow="fold"):
+                    lines.append((bar + part, fill))
             if block.quote:
                 quote_style = st("thread--quote")
                 for line in safe(block.quote).split("\n"):
                     for part in Text(QUOTE_BAR + line, quote_style).wrap(console, inner, overflow="fold"):
                         lines.append((bar + part, fill))
-            if block.body:
-                body = Text(safe(block.body))
-                for part in body.wrap(console, inner, overflow="fold"):
-                    lines.append((bar + part, fill))
+            if block.body:  # the bulk of a thread: its lines drawn directly, to their width
+                start, start_cells = bar.plain, bar.cell_len
+                for piece in wrapped_pieces(safe(block.body), inner):
+                    pad = width - start_cells - (len(piece) if piece.isascii() else cell_len(piece))
+                    if pad < 0:  # narrower than a bar and the least inner width
+                        lines.append((Strip([Segment(start + piece, lined)]), fill))
+                    else:
+                        lines.append((Strip([Segment(start + piece, lined), Segment(" " * pad, fill)] if pad else [Segment(start + piece, lined)], width), None))
             for card in block.cards:
                 for part in self._card_lines(card, inner):
                     lines.append((bar + part, fill))
-        lines.append((Text(""), base))
+        lines.append((Strip([]), base))
 
         strips = []
-        for text, fill in lines:
-            text.stylize_before(fill)
-            strip = Strip(list(text.render(console)), text.cell_len)
-            strips.append(strip.crop_extend(0, width, fill))
+        for line, fill in lines:
+            if fill is None:  # drawn to its width
+                strips.append(line)
+                continue
+            if isinstance(line, Text):
+                line.stylize_before(fill)
+                line = Strip(list(line.render(console)), line.cell_len)
+            strips.append(line.crop_extend(0, width, fill))
         return strips
 
     def _card_lines(self, card: Card, inner: int) -> list[Text]:
