@@ -96,8 +96,8 @@ def test_wrapped_pieces_match_rich_wrap() -> None:
 
 
 def _drawn_through_rich(view: ThreadView, block: Block, width: int) -> list:
-    """A message block as the thread drew it through Rich's Text (wrap, then render) before
-    its lines were made directly: the reference for the direct drawing."""
+    """A message block drawn through Rich's Text (wrap, then render), as the thread drew it
+    before its lines were made directly: the reference for the direct drawing."""
     from rich.text import Text
     from textual.strip import Strip
 
@@ -108,7 +108,7 @@ def _drawn_through_rich(view: ThreadView, block: Block, width: int) -> list:
     inner = max(4, width - 2)
     note = block.kind == "note"
     fill = st("thread--note") if note else base
-    bar = Text(NOTE_BAR if note else BAR, st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar"))
+    bar = Text.assemble((NOTE_BAR if note else BAR, st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar")))
     head = Text()
     for piece, component in _head_parts(block):
         head.append(piece, st(component))

@@ -480,14 +480,12 @@ class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
             note = block.kind == "note"
             fill = st("thread--note") if note else base
             bar_style = st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar")
-            bar = Text(NOTE_BAR if note else BAR, bar_style)
-            # The bar's style is the base of each of its lines, the fill beneath what they
-            # hold (as `bar + part` then `stylize_before(fill)` make them in Rich).
-            lined = bar_style + fill
+            bar = Text.assemble((NOTE_BAR if note else BAR, bar_style))  # its colour on the line's fill
+            bar_cells, drawn_bar = bar.cell_len, Segment(bar.plain, fill + bar_style)
             head_parts = _head_parts(block)
-            if sum(cell_len(piece) for piece, _ in head_parts) <= inner:  # one line, drawn directly
-                segments = [Segment(bar.plain, lined)]
-                segments += [Segment(piece, lined + st(component)) for piece, component in head_parts if piece]
+            head_plain = "".join(piece for piece, _ in head_parts)
+            if len(head_plain) <= inner and cell_len(head_plain) <= inner:  # one line, drawn directly
+                segments = [drawn_bar, *(Segment(piece, fill + st(component)) for piece, component in head_parts if piece)]
                 lines.append((Strip(segments), fill))
             else:
                 head = Text()
@@ -501,13 +499,13 @@ class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
                     for part in Text(QUOTE_BAR + line, quote_style).wrap(console, inner, overflow="fold"):
                         lines.append((bar + part, fill))
             if block.body:  # the bulk of a thread: its lines drawn directly, to their width
-                start, start_cells = bar.plain, bar.cell_len
                 for piece in wrapped_pieces(safe(block.body), inner):
-                    pad = width - start_cells - (len(piece) if piece.isascii() else cell_len(piece))
+                    segments = [drawn_bar, Segment(piece, fill)] if piece else [drawn_bar]
+                    pad = width - bar_cells - (len(piece) if piece.isascii() else cell_len(piece))
                     if pad < 0:  # narrower than a bar and the least inner width
-                        lines.append((Strip([Segment(start + piece, lined)]), fill))
+                        lines.append((Strip(segments), fill))
                     else:
-                        lines.append((Strip([Segment(start + piece, lined), Segment(" " * pad, fill)] if pad else [Segment(start + piece, lined)], width), None))
+                        lines.append((Strip([*segments, Segment(" " * pad, fill)] if pad else segments, width), None))
             for card in block.cards:
                 for part in self._card_lines(card, inner):
                     lines.append((bar + part, fill))
