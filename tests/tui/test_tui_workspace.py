@@ -489,6 +489,46 @@ async def test_the_client_360_draws_a_client_shown_before_from_its_kept_lines() 
         assert "Prefers the Tokyo boutique." in screen_text(app)
 
 
+async def test_a_client_profile_is_rendered_once_to_measure_and_draw() -> None:
+    """The first showing of a client renders her profile once (Textual renders a Rich
+    renderable to measure it, then again to draw it), and the height and lines are
+    Textual's own, at several widths."""
+    from textual.visual import RenderOptions, RichVisual
+
+    from advisor_console.tui.widgets.client360 import Client360Body, KeptProfile
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        body = app.screen.query_one(Client360Body)
+        rendered: list[object] = []  # Textual's renders of a Rich renderable (to measure, to draw)
+        measure, draw = RichVisual.get_height, RichVisual.render_strips
+
+        def measuring(self, rules, width):  # noqa: ANN001, ANN202
+            rendered.append(self._renderable)
+            return measure(self, rules, width)
+
+        def drawing(self, width, height, style, options):  # noqa: ANN001, ANN202
+            rendered.append(self._renderable)
+            return draw(self, width, height, style, options)
+
+        RichVisual.get_height, RichVisual.render_strips = measuring, drawing
+        try:
+            await pilot.press("j", "enter")  # Yuki, shown for the first time
+            await pilot.pause()
+        finally:
+            RichVisual.get_height, RichVisual.render_strips = measure, draw
+        profile = body.visual
+        assert isinstance(profile, KeptProfile)
+        assert rendered.count(profile._renderable) == 1, "the profile was rendered more than once"
+        style = body.visual_style
+        options = RenderOptions(body._get_style, body.styles)
+        for width in (20, 33, 41, 60):
+            fresh = RichVisual(body, profile._renderable)
+            height = fresh.get_height(body.styles, width)
+            assert profile.get_height(body.styles, width) == height, width
+            assert cells(profile.render_strips(width, height, style, options)) == cells(fresh.render_strips(width, height, style, options)), width
+
+
 async def test_queue_rows_are_made_as_they_come_on_screen() -> None:
     """A refill of the queue makes the rows on screen, not the hundreds below them: those
     are made when scrolled to (or read), and then show what they would have shown."""

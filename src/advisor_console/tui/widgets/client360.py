@@ -48,8 +48,11 @@ class Client360Body(KeptLines, Static):
 
 
 class KeptProfile(RichVisual):
-    """A profile as Rich renders it, kept per width (its height) and per width, height and
-    style (its lines): showing a client again, or measuring then drawing, renders once."""
+    """A profile as Rich renders it, kept per width and style: showing a client again, or
+    measuring then drawing, renders once. Its height is measured by drawing it with the
+    widget's style, as Textual draws it next (Textual measures a Rich renderable by
+    rendering it, then renders it again to draw it: the profile's tables twice on each
+    first showing of a client)."""
 
     def __init__(self, widget: Widget, renderable: RenderableType) -> None:
         super().__init__(widget, renderable)
@@ -59,19 +62,21 @@ class KeptProfile(RichVisual):
     def get_height(self, rules: RulesMap, width: int) -> int:
         height = self._heights.get(width)
         if height is None:
-            height = self._heights[width] = super().get_height(rules, width)
+            widget = self._widget
+            strips = self.render_strips(width, None, widget.visual_style, RenderOptions(widget._get_style, widget.styles))
+            height = self._heights[width] = len(strips)
         return height
 
     def render_strips(self, width: int, height: int | None, style: VisualStyle, options: RenderOptions) -> list[Strip]:
         if options.selection is not None or options.post_style is not None:
             return super().render_strips(width, height, style, options)
-        key = (width, height, style)
+        key = (width, style)
         strips = self._strips.get(key)
         if strips is None:
             if len(self._strips) >= 4:
                 self._strips.clear()
-            strips = self._strips[key] = super().render_strips(width, height, style, options)
-        return strips
+            strips = self._strips[key] = super().render_strips(width, None, style, options)
+        return strips if height is None else strips[:height]
 
 
 KEPT_PROFILES = 16  # clients whose drawn profile is kept (reopening one draws nothing new)
