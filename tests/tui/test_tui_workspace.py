@@ -457,6 +457,59 @@ async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_theme
         check(app)
 
 
+async def test_lines_drawn_directly_are_what_textual_draws() -> None:
+    """The queue list, the lookbook's results and the thread draw their lines without
+    Textual's styles cache (focus.DirectLines): cell for cell what Textual draws for them,
+    whole or cropped, focused or not, scrolled, in two themes; with a style the direct
+    path does not draw (padding, tint, opacity), Textual draws."""
+    from textual.color import Color
+    from textual.geometry import Region
+    from textual.widget import Widget
+
+    from advisor_console.tui.widgets.focus import DirectLines
+
+    def check(app) -> int:  # noqa: ANN001
+        widgets = [w for w in app.screen.walk_children() if isinstance(w, DirectLines) and w.display and w.region.area]
+        for widget in widgets:
+            whole = Region(0, 0, *widget.region.size)
+            for crop in (whole, Region(0, 1, whole.width, 3), Region(2, 0, max(1, whole.width - 4), whole.height)):
+                direct = cells(widget.render_lines(crop))
+                widget._styles_cache.clear()
+                assert direct == cells(Widget.render_lines(widget, crop)), (type(widget).__name__, crop)
+        return len(widgets)
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        thread, qlist = app.screen.query_one(ThreadView), app.screen.queue.list
+        assert thread._drawn_directly() and qlist._drawn_directly()
+        for target in (qlist, thread):
+            target.focus()
+            await pilot.pause()
+            assert check(app) >= 2
+        thread.scroll_to(y=2, animate=False, immediate=True)
+        await pilot.press("3")
+        qlist.scroll_to(y=1, animate=False, immediate=True)
+        await pilot.pause()
+        check(app)
+        await pilot.press("l")  # the lookbook: its results list
+        await wait_until(pilot, lambda: app.screen.lookbook_open and app.screen.lookbook.products, what="lookbook results")
+        assert check(app) >= 2
+        await pilot.press("escape")
+        app.theme = "textual-light"
+        await pilot.pause()
+        check(app)
+        for name, value in (("padding", (0, 1)), ("tint", Color(200, 0, 0, 0.3)), ("opacity", 0.5)):
+            setattr(thread.styles, name, value)
+            await pilot.pause()
+            assert not thread._drawn_directly(), name
+            check(app)
+            thread.styles.clear_rule(name)
+            await pilot.pause()
+        assert thread._drawn_directly()
+
+
 async def test_the_client_360_draws_a_client_shown_before_from_its_kept_lines() -> None:
     """Back to a conversation whose client was shown: the profile's lines are the kept ones
     (nothing drawn), and they are what Textual draws for it; a changed profile is drawn."""

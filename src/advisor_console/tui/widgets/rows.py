@@ -32,6 +32,8 @@ from textual.visual import Padding, RenderOptions, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from .focus import DirectLines
+
 
 class TextRow(Visual):
     """A row's text, laid out once, with its rendering kept per width and style.
@@ -140,7 +142,7 @@ class _Paint:
     blank: Strip
 
 
-class RowList(OptionList):
+class RowList(DirectLines, OptionList):
     """An OptionList of `TextRow` rows (see the module). Kept renders are not dropped when
     the list is restyled: they are keyed by the style they were drawn with, so a focus move
     (the list's tint and highlight change) and back finds both kinds already drawn; rows

@@ -34,7 +34,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..keys import CONVERSATION_BINDINGS, THREAD_BINDINGS
-from .focus import FocusStyledOnly
+from .focus import DirectLines, FocusStyledOnly
 from ..safe import safe, safe_line
 
 try:  # the function Text.wrap breaks lines with; counting its breaks is counting lines
@@ -219,7 +219,7 @@ def block_height(block: Block, width: int) -> int:
     return height + sum(card_height(c) for c in block.cards) + 1
 
 
-class ThreadView(FocusStyledOnly, ScrollView, can_focus=True):
+class ThreadView(DirectLines, FocusStyledOnly, ScrollView, can_focus=True):
     """Messages, notes, product cards, system events and pending sends of one conversation."""
 
     BINDINGS = [*THREAD_BINDINGS, *CONVERSATION_BINDINGS]
