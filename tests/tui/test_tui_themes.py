@@ -26,6 +26,7 @@ def test_bundled_themes_are_real_textual_themes() -> None:
         theme = loaded.themes[name]
         assert isinstance(theme, Theme)
         assert all(getattr(theme, k) for k in ("primary", "secondary", "accent", "background", "surface", "panel", "warning", "error", "success", "foreground"))
+        assert theme.to_color_system().generate(), "a shipped theme's colours work out (the app does not try them at start)"
     assert loaded.themes["advisor-light"].dark is False and loaded.themes["advisor-dark"].dark is True
 
 

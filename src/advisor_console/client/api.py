@@ -8,35 +8,18 @@ context is a good part of a start's imports.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 from .. import jsontext
+from ..lazy import lazy_module
 from ..domain.models import Advisor, TokenResponse
 
 
-def _lazy_module(name: str) -> ModuleType:
-    """`name`, loaded on its first attribute access (at once if already imported)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:  # pragma: no cover - a broken install
-        return importlib.import_module(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
-
-
-httpx = _lazy_module("httpx")
+httpx = lazy_module("httpx")
 
 # (total, connect) seconds; a tuple so that defining it does not load httpx.
 DEFAULT_TIMEOUT: Any = (10.0, 5.0)

@@ -48,8 +48,10 @@ def shipped_themes_dirs() -> list[Path]:
     return [p for p in candidates if p.is_dir()]
 
 
-def theme_from_toml(text: str) -> Theme:
-    """Parse one theme file's text; raises ThemeFileError with a readable reason."""
+def theme_from_toml(text: str, *, shipped: bool = False) -> Theme:
+    """Parse one theme file's text; raises ThemeFileError with a readable reason. A theme
+    shipped with the app is not tried out (its colours worked out in full, some 2 ms a
+    theme at each start): its tests do that."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -84,6 +86,8 @@ def theme_from_toml(text: str) -> Theme:
         raise ThemeFileError("`[variables]` must map names to strings")
     kwargs["variables"] = {str(k): v for k, v in variables.items()}
     theme = Theme(**kwargs)  # type: ignore[arg-type]
+    if shipped:
+        return theme
     try:
         theme.to_color_system().generate()
     except Exception as exc:  # noqa: BLE001 - any failure here means the theme is unusable
@@ -94,7 +98,8 @@ def theme_from_toml(text: str) -> Theme:
 def load_themes(dirs: list[Path] | None = None) -> LoadedThemes:
     """Every valid theme in the shipped and user folders (or in `dirs`)."""
     result = LoadedThemes()
-    folders = dirs if dirs is not None else [*shipped_themes_dirs(), user_themes_dir()]
+    shipped = shipped_themes_dirs() if dirs is None else []
+    folders = dirs if dirs is not None else [*shipped, user_themes_dir()]
     for folder in folders:
         try:
             files = sorted(folder.glob("*.toml"))
@@ -102,7 +107,7 @@ def load_themes(dirs: list[Path] | None = None) -> LoadedThemes:
             continue
         for path in files:
             try:
-                theme = theme_from_toml(path.read_text(encoding="utf-8"))
+                theme = theme_from_toml(path.read_text(encoding="utf-8"), shipped=folder in shipped)
             except (OSError, UnicodeDecodeError) as exc:
                 result.errors.append(f"Theme file {path.name} skipped: cannot be read ({type(exc).__name__}).")
                 continue

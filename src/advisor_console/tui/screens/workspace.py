@@ -19,6 +19,7 @@ from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
+from ...lazy import lazy_module
 from ...domain.address import fill_placeholders, her_size_for
 from ...domain.models import HUBS, MAX_TRYON_ITEMS, MAX_TRYON_SIZES, Attachment, ConversationSummary, Product
 from ...domain.queue import FACETS, facet_values
@@ -38,11 +39,14 @@ from ..widgets.lookbook import STOCK_CHOICES, Lookbook, LookbookFilters
 from ..widgets.queue import QueueList, QueuePane
 from ..widgets.thread import ThreadView
 from . import StyledOnMount
-from .call_list import CallListScreen, Segment
-from .confirm import ConfirmScreen
-from .tryon import TryonOutcomeScreen
-from .prompts import ChoicesScreen, ChoiceScreen, Facet, FilterScreen, SearchPickScreen, TextPromptScreen
-from .signin import SignInScreen
+
+# The dialogs are loaded when first opened, not at start (with the widgets only they use,
+# some 10 ms of a start).
+call_list = lazy_module(f"{__package__}.call_list")
+confirm = lazy_module(f"{__package__}.confirm")
+prompts = lazy_module(f"{__package__}.prompts")
+signin = lazy_module(f"{__package__}.signin")
+tryon = lazy_module(f"{__package__}.tryon")
 
 # Actions that change a conversation (not offered to roles that may only read).
 WRITE_ACTIONS = frozenset({
@@ -70,7 +74,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
         self.open_id: int | None = None
         # Pending try-on selections, per conversation: [{"sku", "name", "sizes"}].
         self.tryon: dict[int, list[dict]] = {}
-        self.call_segment: Segment | None = None  # the call list's last segment
+        self.call_segment: call_list.Segment | None = None  # the call list's last segment
         self._asking_sign_in = False
         self._presence_state = "viewing"
         self._typing_timer = None
@@ -373,7 +377,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             self.notify(f"Try-on: {safe_line(product.name)} ({', '.join(chosen) or 'one size'}) · {len(selection)} piece(s); shift+t sends.", markup=False, timeout=4)
 
         label = "Sizes, comma separated" + (f" (in stock: {', '.join(sizes[:12])})" if sizes else " (one size: leave empty)")
-        self.app.push_screen(TextPromptScreen(f"Try-on: {safe_line(product.name)}", label, guess, check=check), done)
+        self.app.push_screen(prompts.TextPromptScreen(f"Try-on: {safe_line(product.name)}", label, guess, check=check), done)
 
     def action_tryon_send(self) -> None:
         if self.open_id is None:
@@ -401,7 +405,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             choices: list[tuple[str, str]] = [("open", "Open her conversation"), ("done", "Done: log the outcome…")]
             if task.tryon_selection_id is not None:
                 choices.insert(1, ("tryon", "Try-on: what she kept…"))
-            self.app.push_screen(ChoiceScreen(f"{safe_line(task.client_name)}: {safe_line(task.title)}", choices, filterable=False), partial(self._task_action, task))
+            self.app.push_screen(prompts.ChoiceScreen(f"{safe_line(task.client_name)}: {safe_line(task.title)}", choices, filterable=False), partial(self._task_action, task))
 
         self.app.push_screen(TodayScreen(tasks, self.workspace.me.hub, self.app.clock()), picked)
 
@@ -416,7 +420,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                     self.workspace.update_task(task.id, done=True, outcome=outcome.strip() or "done")
                     self.notify("Task done; the outcome is in her history.", timeout=3)
 
-            self.app.push_screen(TextPromptScreen("Task done", f"Outcome of “{safe_line(task.title)}” (goes to her history)", check=lambda t: None if len(t) <= 2000 else "At most 2,000 characters."), logged)
+            self.app.push_screen(prompts.TextPromptScreen("Task done", f"Outcome of “{safe_line(task.title)}” (goes to her history)", check=lambda t: None if len(t) <= 2000 else "At most 2,000 characters."), logged)
 
     def open_client(self, client_id: int, name: str) -> bool:
         """Open her latest conversation held here; says so when there is none."""
@@ -454,7 +458,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                 self.workspace.record_tryon_outcome(selection.id, kept, returned)
                 self.notify(f"Try-on: {len(kept)} kept, {len(returned)} returned; in her history.", timeout=4)
 
-        self.app.push_screen(TryonOutcomeScreen(selection, client.name), saved)
+        self.app.push_screen(tryon.TryonOutcomeScreen(selection, client.name), saved)
 
     def action_call_list(self) -> None:
         def chosen(answer) -> None:  # noqa: ANN001 - (what, CallListItem) or None
@@ -472,10 +476,10 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                     self.workspace.outreach(item.client_id, item.channel, body)
                     self.notify(f"Message to {safe_line(item.name)} on {item.channel} sent to the server.", markup=False, timeout=4)
 
-            self.app.push_screen(TextPromptScreen(f"Write to {safe_line(item.name)} ({item.channel})", "Your message (the server checks her consent and monthly cap again)",
+            self.app.push_screen(prompts.TextPromptScreen(f"Write to {safe_line(item.name)} ({item.channel})", "Your message (the server checks her consent and monthly cap again)",
                                                   check=lambda t: None if t.strip() else "Write something first."), write)
 
-        screen = CallListScreen(self.workspace, self.app.clock(), self.call_segment)
+        screen = call_list.CallListScreen(self.workspace, self.app.clock(), self.call_segment)
         self.app.push_screen(screen, chosen)
 
     def _plan_call(self, item, due: datetime) -> None:  # noqa: ANN001 - a CallListItem
@@ -514,14 +518,14 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                     label = "Boutique (e.g. Ginza flagship)" if kind == "in_store" else "Video link (https://…)"
                     check = (lambda t: None if t.strip() else "Say where.") if kind == "in_store" else (lambda t: None if t.strip().startswith("https://") else "A video link starts with https://")
                     extra = {"in_store": "place", "video": "video_link"}[kind]
-                    self.app.push_screen(TextPromptScreen(title, label, check=check),
+                    self.app.push_screen(prompts.TextPromptScreen(title, label, check=check),
                                          lambda v: v and self._create_task(conv.client_id, "appointment", title, due, appointment_kind=kind, **{extra: v.strip()}))
 
                 self.ask_when("When", f"When? ({self._client_zone_hint(conv.client_id)})", "tomorrow 10:00", when)
 
-            self.app.push_screen(TextPromptScreen("New task", "What", default, check=lambda t: None if t.strip() and len(t) <= 500 else "Say what, in at most 500 characters."), titled)
+            self.app.push_screen(prompts.TextPromptScreen("New task", "What", default, check=lambda t: None if t.strip() and len(t) <= 500 else "Say what, in at most 500 characters."), titled)
 
-        self.app.push_screen(ChoiceScreen(f"New task for {safe_line(name)}", self.TASK_KINDS, filterable=False), kind_chosen)
+        self.app.push_screen(prompts.ChoiceScreen(f"New task for {safe_line(name)}", self.TASK_KINDS, filterable=False), kind_chosen)
 
     def _client_zone_hint(self, client_id: int) -> str:
         client = self.workspace.cached_client_360(client_id)
@@ -610,14 +614,14 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                     self.queue.clear_selected()
                     self.notify(f"Resolved {len(targets)}.", timeout=3)
 
-            self.app.push_screen(ConfirmScreen("Resolve conversations", question, yes="Resolve all"), done)
+            self.app.push_screen(confirm.ConfirmScreen("Resolve conversations", question, yes="Resolve all"), done)
             return
         cid = self._ensure_open()
         conv = self.open_summary()
         if cid is None or conv is None:
             return
         question = Text.assemble("Resolve the conversation with ", (safe_line(conv.client_name), "bold"), "?\n\nIt leaves the queue; the client's next message reopens it.")
-        self.app.push_screen(ConfirmScreen("Resolve conversation", question, yes="Resolve"), lambda ok: self._resolve(cid, ok))
+        self.app.push_screen(confirm.ConfirmScreen("Resolve conversation", question, yes="Resolve"), lambda ok: self._resolve(cid, ok))
 
     def _resolve(self, conversation_id: int, confirmed: bool | None) -> None:
         if confirmed:
@@ -642,7 +646,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             if ok:
                 self.notify("Signed in again: sync resumed.", timeout=4)
 
-        self.app.push_screen(SignInScreen(self.workspace), done)
+        self.app.push_screen(signin.SignInScreen(self.workspace), done)
 
     def action_snooze(self, hours: int) -> None:
         cid = self.target_id()
@@ -670,7 +674,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
     def action_filters(self) -> None:
         convs = list(self.workspace.state.conversations.values())
         values = {facet: facet_values(convs, facet) for facet in FACETS}
-        self.app.push_screen(FilterScreen(self.queue.view, values), self._filters_chosen)
+        self.app.push_screen(prompts.FilterScreen(self.queue.view, values), self._filters_chosen)
 
     def _filters_chosen(self, view) -> None:  # noqa: ANN001
         if view is not None:
@@ -749,7 +753,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             self.notify(f"Tags saved on {len(convs)} conversation(s).", timeout=2)
 
         label = f"Tags to add to {len(convs)} conversations, comma separated" if bulk else "Tags, comma separated (empty: none)"
-        self.app.push_screen(TextPromptScreen("Tags", label, current, check=check, placeholder="vip-event, size-exchange"), done)
+        self.app.push_screen(prompts.TextPromptScreen("Tags", label, current, check=check, placeholder="vip-event, size-exchange"), done)
 
     def ask_when(self, title: str, question: str, default: str, then: Callable[[datetime], None], *, optional: bool = False) -> None:
         """Ask for a moment in the advisor's hub time (`format.parse_when`), refusing what
@@ -769,7 +773,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             if text is not None and text.strip():
                 then(parse_when(text, self.app.clock(), hub))
 
-        self.app.push_screen(TextPromptScreen(title, f"{question} {WHEN_HELP}", default, check=check), done)
+        self.app.push_screen(prompts.TextPromptScreen(title, f"{question} {WHEN_HELP}", default, check=check), done)
 
     def _hub_time(self, when: datetime) -> str:
         return local_time(when, self.workspace.me.hub, self.app.clock())
@@ -812,9 +816,9 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                         self.workspace.transfer(cid, to_advisor=value, note=note)
                 self.notify(f"Transferring {len(targets)} conversation(s)…", timeout=3)
 
-            self.app.push_screen(TextPromptScreen("Transfer note", "A note for whoever takes it over (internal):", ""), with_note)
+            self.app.push_screen(prompts.TextPromptScreen("Transfer note", "A note for whoever takes it over (internal):", ""), with_note)
 
-        self.app.push_screen(ChoiceScreen(f"Transfer {len(targets)} conversation(s) to", choices), chosen)
+        self.app.push_screen(prompts.ChoiceScreen(f"Transfer {len(targets)} conversation(s) to", choices), chosen)
 
     def action_reopen(self) -> None:
         cid = self.target_id()
@@ -840,9 +844,9 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                 if outcome in ("callback_requested", "no_answer", "voicemail"):
                     self._ask_callback(conv)
 
-            self.app.push_screen(TextPromptScreen("Call note", "What was said (internal, never sent to the client):", ""), noted)
+            self.app.push_screen(prompts.TextPromptScreen("Call note", "What was said (internal, never sent to the client):", ""), noted)
 
-        self.app.push_screen(ChoiceScreen("Call outcome", list(OUTCOMES.items()), filterable=False), outcome_chosen)
+        self.app.push_screen(prompts.ChoiceScreen("Call outcome", list(OUTCOMES.items()), filterable=False), outcome_chosen)
 
     def _ask_callback(self, conv: ConversationSummary) -> None:
         def schedule(due: datetime) -> None:
@@ -872,7 +876,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                 self.composer.set_quote(*picked)
                 self.composer.focus()
 
-        self.app.push_screen(ChoiceScreen("Quote a message", choices), chosen)
+        self.app.push_screen(prompts.ChoiceScreen("Quote a message", choices), chosen)
 
     # ---- notification settings (per advisor) ------------------------------------------------
 
@@ -933,7 +937,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             self.composer.use_template(template, filled)
             self.composer.focus()
 
-        self.app.push_screen(ChoiceScreen(f"Canned replies · {conv.language}", choices, hint=hint), chosen)
+        self.app.push_screen(prompts.ChoiceScreen(f"Canned replies · {conv.language}", choices, hint=hint), chosen)
 
     def _pick_product(self) -> None:
         currency = HUB_CURRENCY.get(self.workspace.me.hub, "EUR")
@@ -952,7 +956,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
                 self.composer.add_card(Attachment(type="product_card", sku=product.sku, name=product.name, price=price))
             self.composer.focus()
 
-        self.app.push_screen(SearchPickScreen("Attach a product", search, placeholder="name, SKU, line, colour, material"), chosen)
+        self.app.push_screen(prompts.SearchPickScreen("Attach a product", search, placeholder="name, SKU, line, colour, material"), chosen)
 
     # ---- composer and lookbook messages ----------------------------------------------------
 
@@ -970,7 +974,7 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
             if answered is not None:
                 who, body = answered
                 question = Text.assemble((who, "bold"), " has just answered this client:\n\n", ("“" + body[:200] + "”", "italic"), "\n\nSend your reply as well?")
-                self.app.push_screen(ConfirmScreen("Someone else answered", question, yes="Send anyway"), lambda ok: ok and self._deliver(message))
+                self.app.push_screen(confirm.ConfirmScreen("Someone else answered", question, yes="Send anyway"), lambda ok: ok and self._deliver(message))
                 return
         self._deliver(message)
 
@@ -1034,17 +1038,17 @@ class WorkspaceScreen(StyledOnMount, Screen[None]):
         her = lookbook.client
         stock_choices = [(k, label) for k, label in STOCK_CHOICES.items() if her is not None or k in ("any", "my_hub")]
         questions = [
-            Facet("category", "Category", [("", "Any")] + [(c, c.replace("_", " ").capitalize()) for c in facets["categories"]], current.category),
-            Facet("season", "Season", [("", "Any")] + [(v, v) for v in facets["seasons"]], current.season),
-            Facet("kind", "Iconic or seasonal", [("", "Any"), ("iconic", "Iconic"), ("seasonal", "Seasonal")], current.kind),
-            Facet("stock", "Stock" + (f" (her hub {her.hub}, my hub {self.workspace.me.hub})" if her else f" (my hub {self.workspace.me.hub})"), stock_choices, current.stock),
+            prompts.Facet("category", "Category", [("", "Any")] + [(c, c.replace("_", " ").capitalize()) for c in facets["categories"]], current.category),
+            prompts.Facet("season", "Season", [("", "Any")] + [(v, v) for v in facets["seasons"]], current.season),
+            prompts.Facet("kind", "Iconic or seasonal", [("", "Any"), ("iconic", "Iconic"), ("seasonal", "Seasonal")], current.kind),
+            prompts.Facet("stock", "Stock" + (f" (her hub {her.hub}, my hub {self.workspace.me.hub})" if her else f" (my hub {self.workspace.me.hub})"), stock_choices, current.stock),
         ]
 
         def chosen(answer: dict[str, str] | None) -> None:
             if answer is not None:
                 lookbook.set_filters(LookbookFilters(**answer))
 
-        self.app.push_screen(ChoicesScreen("Filter the lookbook", questions, dialog_id="lookbook-filters-dialog"), chosen)
+        self.app.push_screen(prompts.ChoicesScreen("Filter the lookbook", questions, dialog_id="lookbook-filters-dialog"), chosen)
 
     @on(Lookbook.Closed)
     def _lookbook_closed(self) -> None:

@@ -20,11 +20,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...domain.models import Client360
+from ...lazy import lazy_module
 from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, aware, client_zone, hub_zone, money, waiting
 from ..keys import CLIENT360_BINDINGS
 from ..safe import safe, safe_line
-from ..screens.prompts import NotesScreen
 from .focus import FocusStyledOnly, KeptLines
+
+prompts = lazy_module("advisor_console.tui.screens.prompts")  # the notes dialog, loaded when first opened
 
 MAX_PURCHASES = 12
 MAX_RECENT = 5
@@ -123,7 +125,7 @@ class Client360Pane(KeptLines, FocusStyledOnly, VerticalScroll, can_focus=True):
             self.client = client.model_copy(update={"notes": text})
             self._show()
 
-        self.app.push_screen(NotesScreen(f"Notes on {safe_line(client.name)}", client.notes), saved)
+        self.app.push_screen(prompts.NotesScreen(f"Notes on {safe_line(client.name)}", client.notes), saved)
 
     def compose(self) -> ComposeResult:
         yield Client360Body(id="client360-body")
