@@ -458,10 +458,10 @@ async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_theme
 
 
 async def test_lines_drawn_directly_are_what_textual_draws() -> None:
-    """The queue list, the lookbook's results and the thread draw their lines without
-    Textual's styles cache (focus.DirectLines): cell for cell what Textual draws for them,
-    whole or cropped, focused or not, scrolled, in two themes; with a style the direct
-    path does not draw (padding, tint, opacity), Textual draws."""
+    """The queue list, the lookbook's results and the thread make their lines without
+    Textual's line pipeline (focus.DirectLines): cell for cell what Textual draws for them,
+    kept or drawn afresh, whole or cropped, focused or not, scrolled, in two themes; with a
+    style the direct path does not draw (padding, tint, opacity), Textual draws."""
     from textual.color import Color
     from textual.geometry import Region
     from textual.widget import Widget
@@ -473,9 +473,11 @@ async def test_lines_drawn_directly_are_what_textual_draws() -> None:
         for widget in widgets:
             whole = Region(0, 0, *widget.region.size)
             for crop in (whole, Region(0, 1, whole.width, 3), Region(2, 0, max(1, whole.width - 4), whole.height)):
-                direct = cells(widget.render_lines(crop))
+                kept = cells(widget.render_lines(crop))  # lines kept from the frames drawn so far
                 widget._styles_cache.clear()
-                assert direct == cells(Widget.render_lines(widget, crop)), (type(widget).__name__, crop)
+                direct = cells(widget.render_lines(crop))  # drawn afresh
+                widget._styles_cache.clear()
+                assert kept == direct == cells(Widget.render_lines(widget, crop)), (type(widget).__name__, crop)
         return len(widgets)
 
     app = make_app()

@@ -205,30 +205,40 @@ def _markup(title: Content | None) -> str | None:
 
 class DirectLines:
     """Mixin for a line-API widget that draws whole lines itself (a list, the thread): its
-    lines go to the screen without Textual's styles cache when that cache would change
-    nothing of them. The cache builds each line anew (border, padding, tint and opacity
-    passes, a new strip), so the app's filters, kept per strip, run again on every line of
-    every repaint: 2.3 ms for the 41 lines of the queue list at each scrolling move, tab
-    switch or refill, against 0.3 ms for the lines themselves. Here a line is the widget's
-    own (brought to the width as the cache does) with the app's filters, kept on the strip.
-    Any border, outline, padding, hatch, tint, opacity or text opacity, or a link under the
-    pointer: Textual draws (the cells are the same; tests/tui compare them)."""
+    lines are made without Textual's line pipeline when that pipeline would change nothing
+    of them. For each line to redraw, Textual's styles cache builds the line anew (border,
+    padding, tint and opacity passes, a new strip), so the app's filters, kept per strip,
+    ran again on every line of every repaint: 2.3 ms for the 41 lines of the queue list at
+    each scrolling move, tab switch or refill, against 0.3 ms for the lines themselves. Here
+    a line to redraw is the widget's own, brought to the width as the cache does, kept in
+    the same cache (the lines not to redraw are taken from it, as Textual does), and the
+    app's filters are applied as Textual applies them. Any border, outline, padding, hatch,
+    tint, opacity or text opacity, or a link under the pointer: Textual draws (the cells
+    are the same; tests/tui compare them)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if not self._drawn_directly():
             return super().render_lines(crop)  # type: ignore[misc]
         width, height = self.region.size  # type: ignore[attr-defined]
         base_background, background = self.background_colors  # type: ignore[attr-defined]
-        inner = Style(background=base_background + background).rich_style
         filters = self.get_line_filters()  # type: ignore[attr-defined]
+        cache = self._styles_cache  # type: ignore[attr-defined] # (Textual's own: its dirty lines, its kept lines)
+        if width != cache._width:
+            cache.clear()
+            cache._width = width
+        kept, dirty = cache._cache, cache._dirty_lines
+        inner = None
         lines = []
-        render_line = self.render_line  # type: ignore[attr-defined]
-        for y in range(max(0, crop.y), min(height, crop.bottom)):
-            line = render_line(y).adjust_cell_length(width, inner)
+        for y in crop.line_range:
+            line = kept.get(y)
+            if line is None or y in dirty:
+                if inner is None:
+                    inner = Style(background=base_background + background).rich_style
+                line = kept[y] = self.render_line(y).adjust_cell_length(width, inner)  # type: ignore[attr-defined]
             for line_filter in filters:
                 line = line.apply_filter(line_filter, background)
             lines.append(line)
-        self._styles_cache.clear()  # type: ignore[attr-defined] # should Textual draw next, from scratch
+        dirty.difference_update(crop.line_range)
         x1, x2 = crop.column_span
         if (x1, x2) != (0, width):
             return [line.crop(x1, x2) for line in lines]
