@@ -172,6 +172,27 @@ async def test_long_thread_opens_at_its_end_then_measures_the_rest() -> None:
         assert view.render_line(0).text.rstrip() == view._block_strips(0, view._width)[0].text.rstrip()
 
 
+async def test_a_thread_opened_again_is_not_measured_again() -> None:
+    """Heights are kept per block and width: the same messages shown again (new block
+    objects, as each opening makes them) are not measured again."""
+    def blocks() -> list[Block]:
+        return [Block(key=f"r{i}", kind="inbound" if i % 2 else "reply", author="A", time="09:12", body=f"again {i} " + "word " * (i % 30)) for i in range(300)]
+
+    app = _ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ThreadView)
+        view.set_blocks(blocks(), scroll_end=True)
+        await wait_until(pilot, lambda: not view.measuring, what="the whole thread measured")
+        lines = view.line_count
+        view.set_blocks([Block(key="other", kind="reply", author="B", time="09:13", body="another conversation")], scroll_end=True)
+        await pilot.pause()
+        measured = block_height.cache_info().misses
+        view.set_blocks(blocks(), scroll_end=True)
+        await wait_until(pilot, lambda: not view.measuring, what="the thread measured again")
+        assert block_height.cache_info().misses == measured, "blocks shown before were measured again"
+        assert view.line_count == lines
+
+
 async def test_a_long_thread_makes_its_blocks_as_they_are_read() -> None:
     """A thread given as LazyBlocks: opening it makes the blocks it measures from its end,
     not all of them; the background makes each of the others once; it draws what the same

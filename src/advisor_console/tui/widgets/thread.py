@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 from time import perf_counter
 from collections.abc import Callable, Iterator, Sequence
@@ -206,8 +207,11 @@ def wrapped_pieces(text: str, width: int) -> Iterator[str]:
             yield piece
 
 
+@lru_cache(maxsize=16_384)
 def block_height(block: Block, width: int) -> int:
-    """The number of lines `ThreadView` draws for `block` at `width`, without drawing it."""
+    """The number of lines `ThreadView` draws for `block` at `width`, without drawing it.
+    Kept per block and width: a conversation opened again is measured at once (its
+    1,000 messages were measured anew, in the background, at each opening)."""
     inner = max(4, width - 2)
     if block.kind == "system":
         return _wrapped_lines("".join(t for t, _ in _system_parts(block)), inner) + 1
