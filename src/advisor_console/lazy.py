@@ -10,7 +10,9 @@ from types import ModuleType
 
 
 def lazy_module(name: str) -> ModuleType:
-    """`name`, loaded on its first attribute access (at once if already imported)."""
+    """`name`, loaded on its first attribute access (at once if already imported). A module
+    whose code fails when it is loaded stays half made in sys.modules (the error is raised
+    at that first access): only for the app's own modules, whose tests load them."""
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.find_spec(name)
@@ -21,4 +23,7 @@ def lazy_module(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:  # as an import does: the package's attribute (`import a.b` then `a.b.x`)
+        setattr(importlib.import_module(parent), child, module)
     return module

@@ -1,6 +1,7 @@
-"""What the workstation's start imports: not what its first frame does not need (httpx,
-its HTTP client, before any request; the dialogs before one is opened). Each is loaded on
-first use (advisor_console.lazy); the dialogs' own tests open them."""
+"""What the modules of the workstation's start import: not what its first frame does not
+need (httpx, its HTTP client, before any request; the dialogs before one is opened). Each
+is loaded on first use (advisor_console.lazy); the dialogs' own tests open them. A lazily
+loaded module is also its package's attribute, as an imported one is."""
 
 from __future__ import annotations
 
@@ -31,3 +32,14 @@ def test_the_start_does_not_load_what_the_first_frame_does_not_need() -> None:
     assert out.returncode == 0, out.stderr
     loaded = {name: kind for name, kind in json.loads(out.stdout).items() if kind not in ("NoneType", "_LazyModule")}
     assert loaded == {}, f"loaded at start: {sorted(loaded)}"
+
+
+def test_a_lazily_loaded_module_is_its_packages_attribute() -> None:
+    code = (
+        "import advisor_console.tui.screens.workspace\n"
+        "import advisor_console.tui.screens.confirm\n"
+        "print(advisor_console.tui.screens.confirm.ConfirmScreen.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ConfirmScreen"

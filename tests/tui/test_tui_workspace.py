@@ -463,6 +463,7 @@ async def test_lines_drawn_directly_are_what_textual_draws() -> None:
     kept or drawn afresh, whole or cropped, focused or not, scrolled, in two themes; with a
     style the direct path does not draw (padding, tint, opacity), Textual draws."""
     from textual.color import Color
+    from textual.filter import Monochrome
     from textual.geometry import Region
     from textual.widget import Widget
 
@@ -473,11 +474,14 @@ async def test_lines_drawn_directly_are_what_textual_draws() -> None:
         for widget in widgets:
             whole = Region(0, 0, *widget.region.size)
             for crop in (whole, Region(0, 1, whole.width, 3), Region(2, 0, max(1, whole.width - 4), whole.height)):
-                kept = cells(widget.render_lines(crop))  # lines kept from the frames drawn so far
+                drawn = cells(widget.render_lines(crop))  # lines kept from what was drawn so far
                 widget._styles_cache.clear()
-                direct = cells(widget.render_lines(crop))  # drawn afresh
+                widget.render_lines(whole)  # every line made directly, and kept
+                kept = cells(widget.render_lines(crop))
                 widget._styles_cache.clear()
-                assert kept == direct == cells(Widget.render_lines(widget, crop)), (type(widget).__name__, crop)
+                direct = cells(widget.render_lines(crop))  # made afresh
+                widget._styles_cache.clear()
+                assert drawn == kept == direct == cells(Widget.render_lines(widget, crop)), (type(widget).__name__, crop)
         return len(widgets)
 
     app = make_app()
@@ -502,6 +506,11 @@ async def test_lines_drawn_directly_are_what_textual_draws() -> None:
         app.theme = "textual-light"
         await pilot.pause()
         check(app)
+        app._filters.append(Monochrome())  # a line filter (NO_COLOR's): applied to the kept lines as Textual does
+        app.refresh(repaint=True)
+        await pilot.pause()
+        check(app)
+        app._filters.pop()
         for name, value in (("padding", (0, 1)), ("tint", Color(200, 0, 0, 0.3)), ("opacity", 0.5)):
             setattr(thread.styles, name, value)
             await pilot.pause()

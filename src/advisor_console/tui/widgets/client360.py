@@ -54,7 +54,9 @@ class KeptProfile(RichVisual):
     measuring then drawing, renders once. Its height is measured by drawing it with the
     widget's style, as Textual draws it next (Textual measures a Rich renderable by
     rendering it, then renders it again to draw it: the profile's tables twice on each
-    first showing of a client)."""
+    first showing of a client). It is drawn without a height and cut to the one asked:
+    right for what a profile is made of (Text and Table.grid, which ignore the height);
+    a renderable that fills a height (Panel, Align, Layout) would need the height passed."""
 
     def __init__(self, widget: Widget, renderable: RenderableType) -> None:
         super().__init__(widget, renderable)

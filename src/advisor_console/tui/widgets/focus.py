@@ -214,7 +214,11 @@ class DirectLines:
     the same cache (the lines not to redraw are taken from it, as Textual does), and the
     app's filters are applied as Textual applies them. Any border, outline, padding, hatch,
     tint, opacity or text opacity, or a link under the pointer: Textual draws (the cells
-    are the same; tests/tui compare them)."""
+    are the same; tests/tui compare them). The classes between this mixin and Widget are
+    not asked for lines: a widget whose class prepares in its `render_lines` (OptionList
+    brings its line table up to date) must do that in its own `render_lines`, before this
+    one (RowList does, in `_paint`). Relies on the styles cache's `_cache`, `_dirty_lines`
+    and `_width` (Textual is pinned; recheck on an upgrade)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if not self._drawn_directly():
