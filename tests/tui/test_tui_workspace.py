@@ -421,7 +421,7 @@ async def test_panes_kept_lines_are_what_textual_draws_through_focus_moves_theme
     from textual.geometry import Region
     from textual.widget import Widget
 
-    from advisor_console.tui.widgets.focus import KeptLines
+    from advisor_console.tui.widgets.lines import KeptLines
     from advisor_console.tui.widgets.thread import ThreadView
 
     def check(app) -> None:  # noqa: ANN001
@@ -467,7 +467,7 @@ async def test_lines_drawn_directly_are_what_textual_draws() -> None:
     from textual.geometry import Region
     from textual.widget import Widget
 
-    from advisor_console.tui.widgets.focus import DirectLines
+    from advisor_console.tui.widgets.lines import DirectLines
 
     def check(app) -> int:  # noqa: ANN001
         widgets = [w for w in app.screen.walk_children() if isinstance(w, DirectLines) and w.display and w.region.area]

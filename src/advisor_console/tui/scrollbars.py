@@ -19,6 +19,8 @@ from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
+from .widgets.lines import untouched_by_effects
+
 _textual_render_lines = ScrollBar.render_lines
 
 
@@ -60,17 +62,10 @@ def _bar_lines(bar: ScrollBar, renderable: ScrollBarRender) -> list[Strip]:
     return lines
 
 
-def _plain(bar: ScrollBar) -> bool:
-    """Whether nothing but the bar's own segments and base style makes its cells: no
-    opacity (its own or an ancestor's), tint or hatch, which Textual's drawing applies."""
-    styles = bar.styles
-    return bar.opacity >= 1 and not styles.tint.a and not (styles.has_rule("hatch") and styles.hatch != "none")
-
-
 def _render_lines(self: ScrollBar, crop: Region) -> list[Strip]:
     renderable = self.render() if self.parent is not None else None
     style = getattr(renderable, "style", None)
-    if not isinstance(renderable, ScrollBarRender) or not isinstance(style, Style) or style.bgcolor is None or style.color is None or not _plain(self):
+    if not isinstance(renderable, ScrollBarRender) or not isinstance(style, Style) or style.bgcolor is None or style.color is None or not untouched_by_effects(self):
         return _textual_render_lines(self, crop)  # not a bar this module knows how to draw
     lines = _bar_lines(self, renderable)
     picked = lines[crop.y : crop.bottom]

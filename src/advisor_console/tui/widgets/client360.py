@@ -24,7 +24,8 @@ from ...lazy import lazy_module
 from ..format import CHANNEL_ICONS, CHANNEL_NAMES, STATUS_MARKS, TIER_NAMES, aware, client_zone, hub_zone, money, waiting
 from ..keys import CLIENT360_BINDINGS
 from ..safe import safe, safe_line
-from .focus import FocusStyledOnly, KeptLines
+from .focus import FocusStyledOnly
+from .lines import KeptLines
 
 prompts = lazy_module("advisor_console.tui.screens.prompts")  # the notes dialog, loaded when first opened
 

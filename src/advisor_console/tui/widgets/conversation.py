@@ -15,7 +15,7 @@ from ...domain.reducer import WorkspaceState
 from ..format import CHANNEL_NAMES, PRIORITY_NAMES, TIER_NAMES, aware, hub_today, local_times
 from ..safe import safe_line
 from .composer import Composer
-from .focus import KeptLines
+from .lines import KeptLines
 from .thread import Block, LazyBlocks, ThreadView, cards_of
 
 

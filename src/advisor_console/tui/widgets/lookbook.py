@@ -28,7 +28,7 @@ from ..format import HUB_CURRENCY, money, without_background
 from ..keys import LOOKBOOK_BINDINGS, LOOKBOOK_DETAIL_BINDINGS, LOOKBOOK_RESULT_BINDINGS
 from ..safe import safe_line
 from .product_image import ProductPicture
-from .focus import KeptLines
+from .lines import KeptLines
 from .rows import RowList, TextRow
 
 

@@ -37,7 +37,8 @@ from ...domain.queue import SORTS, TABS, QueueView, fold, in_tab, matches, selec
 from ..format import CHANNEL_ICONS, PRIORITY_MARKS, STATUS_MARKS, TIER_MARKS, waiting, without_background
 from ..keys import CONVERSATION_BINDINGS, QUEUE_BINDINGS, QUEUE_SEARCH_BINDINGS
 from ..safe import safe_line
-from .focus import KeptLines, QuietFocus
+from .focus import QuietFocus
+from .lines import KeptLines
 from .rows import RowList, TextRow
 
 _TAB_LABELS = {"mine": "Mine", "hub": "Hub", "all": "All"}

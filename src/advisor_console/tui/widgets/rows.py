@@ -32,7 +32,7 @@ from textual.visual import Padding, RenderOptions, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from .focus import DirectLines
+from .lines import DirectLines
 
 
 class TextRow(Visual):
@@ -152,7 +152,7 @@ class RowList(DirectLines, OptionList):
     highlighted row, drawn with that class while the list has the focus: a focus move
     repaints that row alone instead of restyling the list and its scrollbars and repainting
     every line (some 3 ms of each open of a conversation, each return to the queue); with
-    focus.QuietFocus, nothing else is repainted."""
+    focus.QuietFocus, nothing else is repainted. Lines are made by lines.DirectLines."""
 
     FOCUSED_HIGHLIGHT: ClassVar[str | None] = None
 

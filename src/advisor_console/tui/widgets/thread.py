@@ -35,13 +35,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..keys import CONVERSATION_BINDINGS, THREAD_BINDINGS
-from .focus import DirectLines, FocusStyledOnly
+from .focus import FocusStyledOnly
+from .lines import DirectLines
 from ..safe import safe, safe_line
 
-try:  # the function Text.wrap breaks lines with; counting its breaks is counting lines
-    from rich._wrap import divide_line as _divide_line
-except ImportError:  # pragma: no cover - a Rich without it: measure by wrapping
-    _divide_line = None
+# The function Text.wrap breaks lines with (private to Rich: tests/tui compare the lines
+# made from it with Rich's wrapping, for a Rich upgrade).
+from rich._wrap import divide_line as _divide_line
 
 BAR = "▎ "
 NOTE_BAR = "▌ "
@@ -175,10 +175,6 @@ def _system_parts(block: Block) -> list[tuple[str, str]]:
 
 def _wrapped_lines(line: str, width: int) -> int:
     """How many lines `Text(line).wrap(console, width, overflow="fold")` gives (no newlines in `line`)."""
-    if _divide_line is None:  # pragma: no cover
-        from rich.console import Console
-
-        return len(Text(line).wrap(Console(width=width), width, overflow="fold"))
     if len(line) <= width and line.isascii():
         return 1
     return len(_divide_line(line, width, fold=True)) + 1
@@ -197,7 +193,7 @@ def wrapped_pieces(text: str, width: int) -> Iterator[str]:
         if len(line) <= width and line.isascii():
             yield line
             continue
-        offsets = _divide_line(line, width, fold=True) if _divide_line is not None else []
+        offsets = _divide_line(line, width, fold=True)
         for start, end in zip([0, *offsets], [*offsets, len(line)]):
             piece = line[start:end]
             if len(piece) > width and (space := _TRAILING_SPACE.search(piece)) is not None:
@@ -470,8 +466,15 @@ class ThreadView(DirectLines, FocusStyledOnly, ScrollView, can_focus=True):
         st = self.get_component_rich_style
         base = self._line_base()[1]
         console = self.app.console
-        lines: list[tuple[Text | Strip, Style | None]] = []  # (line, fill to its width), or (line at its width, None)
+        strips: list[Strip] = []
         inner = max(4, width - 2)
+
+        def add(line: Text | Strip, fill: Style) -> None:
+            """A line, brought to the width on `fill` (a Text is rendered as Rich renders it)."""
+            if isinstance(line, Text):
+                line.stylize_before(fill)
+                line = Strip(list(line.render(console)), line.cell_len)
+            strips.append(line.crop_extend(0, width, fill))
 
         if block.kind == "system":
             (first, first_component), *rest = _system_parts(block)
@@ -479,51 +482,35 @@ class ThreadView(DirectLines, FocusStyledOnly, ScrollView, can_focus=True):
             for piece, component in rest:
                 text.append(piece, st(component))
             for part in text.wrap(console, inner, overflow="fold"):
-                lines.append((Text("  ") + part, base))
+                add(Text("  ") + part, base)
         else:
             note = block.kind == "note"
             fill = st("thread--note") if note else base
             bar_style = st("thread--note-bar" if note else f"thread--{block.kind if block.kind == 'inbound' else 'reply'}-bar")
             bar = Text.assemble((NOTE_BAR if note else BAR, bar_style))  # its colour on the line's fill
-            bar_cells, drawn_bar = bar.cell_len, Segment(bar.plain, fill + bar_style)
+            drawn_bar = Segment(bar.plain, fill + bar_style)
             head_parts = _head_parts(block)
             head_plain = "".join(piece for piece, _ in head_parts)
-            if len(head_plain) <= inner and cell_len(head_plain) <= inner:  # one line, drawn directly
-                segments = [drawn_bar, *(Segment(piece, fill + st(component)) for piece, component in head_parts if piece)]
-                lines.append((Strip(segments), fill))
+            if len(head_plain) <= inner and cell_len(head_plain) <= inner:  # one line, made directly
+                add(Strip([drawn_bar, *(Segment(piece, fill + st(component)) for piece, component in head_parts if piece)]), fill)
             else:
                 head = Text()
                 for piece, component in head_parts:
                     head.append(piece, st(component))
                 for part in head.wrap(console, inner, overflow="fold"):
-                    lines.append((bar + part, fill))
+                    add(bar + part, fill)
             if block.quote:
                 quote_style = st("thread--quote")
                 for line in safe(block.quote).split("\n"):
                     for part in Text(QUOTE_BAR + line, quote_style).wrap(console, inner, overflow="fold"):
-                        lines.append((bar + part, fill))
-            if block.body:  # the bulk of a thread: its lines drawn directly, to their width
-                for piece in wrapped_pieces(safe(block.body), inner):
-                    segments = [drawn_bar, Segment(piece, fill)] if piece else [drawn_bar]
-                    pad = width - bar_cells - (len(piece) if piece.isascii() else cell_len(piece))
-                    if pad < 0:  # narrower than a bar and the least inner width
-                        lines.append((Strip(segments), fill))
-                    else:
-                        lines.append((Strip([*segments, Segment(" " * pad, fill)] if pad else segments, width), None))
+                        add(bar + part, fill)
+            for piece in wrapped_pieces(safe(block.body), inner) if block.body else ():  # the bulk of a thread: made directly
+                cells = bar.cell_len + (len(piece) if piece.isascii() else cell_len(piece))
+                add(Strip([drawn_bar, Segment(piece, fill)] if piece else [drawn_bar], cells), fill)
             for card in block.cards:
                 for part in self._card_lines(card, inner):
-                    lines.append((bar + part, fill))
-        lines.append((Strip([]), base))
-
-        strips = []
-        for line, fill in lines:
-            if fill is None:  # drawn to its width
-                strips.append(line)
-                continue
-            if isinstance(line, Text):
-                line.stylize_before(fill)
-                line = Strip(list(line.render(console)), line.cell_len)
-            strips.append(line.crop_extend(0, width, fill))
+                    add(bar + part, fill)
+        strips.append(Strip.blank(width, base))
         return strips
 
     def _card_lines(self, card: Card, inner: int) -> list[Text]:
