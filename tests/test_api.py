@@ -116,6 +116,10 @@ def test_conversation_detail_and_404(live_server: LiveServer) -> None:
         assert detail["created_at"].endswith(("Z", "+00:00"))
         _assert_error(c.get("/api/v1/conversations/999999"), 404, "not_found")
         _assert_error(c.get("/api/v1/conversations/abc"), 422)
+        # An id has one spelling: digits alone (pydantic's integers take these too).
+        for spelling in ("%09" + str(conv["id"]), "%20" + str(conv["id"]), "+" + str(conv["id"]), str(conv["id"]) + "%20"):
+            _assert_error(c.get(f"/api/v1/conversations/{spelling}"), 422)
+            _assert_error(c.get(f"/api/v1/clients/{spelling}"), 422)
 
 
 def test_client_360(live_server: LiveServer) -> None:

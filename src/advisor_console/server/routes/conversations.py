@@ -10,7 +10,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from ...domain.models import ConversationDetail, ConversationSummary, ConversationUpdateIn, Message, MessageIn, Page, Role, ScheduledMessage, SnoozeIn, TransferIn
 from .. import supervision, services
@@ -22,8 +22,18 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 MAX_ID = 2**31 - 1
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _digits_only(value: Any) -> Any:
+    """A path id is written in digits alone: pydantic's integers accept `\t3`, ` 3`, `+3`
+    or `3_0` too, so one resource had many spellings (found by the schema tests)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("an id is written in digits alone")
+    return value
+
+
 # Ids are 32-bit integers in the database (PostgreSQL INTEGER): larger ones cannot exist.
-Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+Id = Annotated[int, BeforeValidator(_digits_only), PathParam(ge=1, le=MAX_ID)]
 
 
 def _encode_cursor(value: int) -> str:
